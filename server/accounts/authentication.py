@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import authentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from server.accounts.selectors import token_find_active
+from server.accounts.services import token_touch
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer sb_<prefix>_<secret>`; answers 401 for a missing, unknown or revoked token."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header:
+            return None
+        if header[0].decode(errors="replace").lower() != self.keyword.lower() or len(header) != 2:
+            raise AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+        text = header[1].decode(errors="replace")
+        token = token_find_active(text=text)
+        if token is None:
+            raise AuthenticationFailed("Invalid or revoked token.")
+        token_touch(token=token)
+        return token.user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'

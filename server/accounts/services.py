@@ -1,0 +1,59 @@
+"""Writes for teams, memberships and API tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from server.accounts.models import ApiToken, Membership, Team, slug_validator
+from server.accounts.tokens import token_generate
+from server.core.errors import InvalidInput, NotFound
+
+# A token's last use is recorded at most this often, so authenticated requests stay read-only.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def team_get_or_create(*, slug: str) -> Team:
+    try:
+        slug_validator(slug)
+    except ValidationError as exc:
+        raise InvalidInput(f"Team {slug!r}: {exc.messages[0]}", field="team") from exc
+    team, _ = Team.objects.get_or_create(slug=slug, defaults={"name": slug})
+    return team
+
+
+def membership_ensure(*, team: Team, user: AbstractBaseUser, role: str = Membership.Role.MEMBER) -> Membership:
+    membership, _ = Membership.objects.get_or_create(team=team, user=user, defaults={"role": role})
+    return membership
+
+
+@transaction.atomic
+def token_create_for(*, team_slug: str, username: str, name: str = "", role: str = Membership.Role.ADMIN) -> str:
+    """Create the team and user when missing, make the user a member, and return a new token's text.
+
+    The text is returned once and never stored; only its digest is kept.
+    """
+    team = team_get_or_create(slug=team_slug)
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    membership_ensure(team=team, user=user, role=role)
+    text, prefix, digest = token_generate()
+    ApiToken.objects.create(user=user, name=name, prefix=prefix, digest=digest)
+    return text
+
+
+def token_revoke(*, prefix: str) -> ApiToken:
+    updated = ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if not updated:
+        raise NotFound(f"No active token with prefix {prefix!r}.")
+    return ApiToken.objects.get(prefix=prefix)
+
+
+def token_touch(*, token: ApiToken) -> None:
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

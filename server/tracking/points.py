@@ -1,0 +1,179 @@
+"""The metric points table: bulk writes by binary COPY, range reads into numpy.
+
+Table `tracking_metric_point (run_id int8, step int8, value float8, wall_time float8, key_id int4)`:
+36 bytes of data a row, columns ordered so no alignment padding is needed, key names in the
+`tracking_metrickey` dictionary. Its one index, (run_id, key_id, step), serves every read
+("key K of runs R1..Rn in step order"); there is deliberately no primary key, no foreign key
+and no second index, because each would be maintained for every one of ~10^9 rows on every
+COPY (the btree alone is two thirds of the COPY cost). Points of a deleted run are removed by
+`points_delete_for_runs`, called by the services that delete runs.
+
+Scaling past one table: the layout partitions cleanly by `PARTITION BY HASH (run_id)` (every
+query filters on run_id, so each touches one partition per run) without changing any query
+here; see `migrations/0002_metric_point.py`.
+
+On SQLite (the embedded default) the same table is written with executemany, and NaN, which
+SQLite cannot store in a REAL column, is stored as NULL and read back as NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection
+
+TABLE = "tracking_metric_point"
+
+# PostgreSQL binary COPY: header, then per row a field count and (length, big-endian value) pairs.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+_COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
+_COPY_IN_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("run_len", ">i4"), ("run", ">i8"),
+        ("step_len", ">i4"), ("step", ">i8"),
+        ("value_len", ">i4"), ("value", ">f8"),
+        ("time_len", ">i4"), ("time", ">f8"),
+        ("key_len", ">i4"), ("key", ">i4"),
+    ]
+)  # fmt: skip
+_COPY_OUT_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("run_len", ">i4"), ("run", ">i8"),
+        ("step_len", ">i4"), ("step", ">i8"),
+        ("value_len", ">i4"), ("value", ">f8"),
+        ("time_len", ">i4"), ("time", ">f8"),
+    ]
+)  # fmt: skip
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def copy_buffer(
+    run_pk: int,
+    key_ids: npt.NDArray[np.int32],
+    steps: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+    times: npt.NDArray[np.float64],
+) -> bytes:
+    """The binary COPY payload of a batch, built column-wise by numpy (no per-row Python)."""
+    rows = np.empty(len(steps), dtype=_COPY_IN_ROW)
+    rows["fields"] = 5
+    rows["run_len"] = rows["step_len"] = rows["value_len"] = rows["time_len"] = 8
+    rows["key_len"] = 4
+    rows["run"] = run_pk
+    rows["step"] = steps
+    rows["value"] = values
+    rows["time"] = times
+    rows["key"] = key_ids
+    return b"".join((_COPY_HEADER, rows.tobytes(), _COPY_TRAILER))
+
+
+def points_insert(
+    *,
+    run_pk: int,
+    key_ids: npt.NDArray[np.int32],
+    steps: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+    times: npt.NDArray[np.float64],
+) -> None:
+    """Append points; the caller owns the transaction."""
+    if not len(steps):
+        return
+    with connection.cursor() as cursor:
+        if is_postgresql():
+            buffer = copy_buffer(run_pk, key_ids, steps, values, times)
+            with cursor.cursor.copy(f"COPY {TABLE} (run_id, step, value, wall_time, key_id) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(buffer)
+        else:
+            stored = np.where(np.isnan(values), None, values.astype(object))
+            cursor.executemany(
+                f"INSERT INTO {TABLE} (run_id, step, value, wall_time, key_id) VALUES (%s, %s, %s, %s, %s)",
+                zip([run_pk] * len(steps), steps.tolist(), stored.tolist(), times.tolist(), key_ids.tolist()),
+            )
+
+
+class Series:
+    """Points of one (run, key) in step order, as numpy columns."""
+
+    __slots__ = ("steps", "values", "times")
+
+    def __init__(self, steps: npt.NDArray[np.int64], values: npt.NDArray[np.float64], times: npt.NDArray[np.float64]):
+        self.steps = steps
+        self.values = values
+        self.times = times
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def take(self, indices: npt.NDArray[np.intp]) -> Series:
+        return Series(self.steps[indices], self.values[indices], self.times[indices])
+
+
+def points_read(
+    *, run_pks: Sequence[int], key_id: int, min_step: int | None = None, max_step: int | None = None
+) -> dict[int, Series]:
+    """Every point of one key for the given runs, grouped by run, each in step order."""
+    if not run_pks:
+        return {}
+    where = "run_id = ANY(%s) AND key_id = %s" if is_postgresql() else f"run_id IN ({', '.join(['%s'] * len(run_pks))}) AND key_id = %s"
+    params: list[object] = [list(run_pks)] if is_postgresql() else list(run_pks)
+    params.append(key_id)
+    if min_step is not None:
+        where += " AND step >= %s"
+        params.append(min_step)
+    if max_step is not None:
+        where += " AND step <= %s"
+        params.append(max_step)
+    select = f"SELECT run_id, step, value, wall_time FROM {TABLE} WHERE {where} ORDER BY run_id, step"
+    with connection.cursor() as cursor:
+        if is_postgresql():
+            # Binary COPY out parses straight into a numpy structured array: ~10x faster
+            # than fetching 100,000 tuples through the driver.
+            with cursor.cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT BINARY)", params) as copy:
+                payload = b"".join(bytes(chunk) for chunk in copy)
+            body = payload[len(_COPY_HEADER) : -len(_COPY_TRAILER)]
+            rows = np.frombuffer(body, dtype=_COPY_OUT_ROW)
+            run_col = rows["run"].astype(np.int64)
+            steps = rows["step"].astype(np.int64)
+            values = rows["value"].astype(np.float64)
+            times = rows["time"].astype(np.float64)
+        else:
+            cursor.execute(select, params)
+            fetched = cursor.fetchall()
+            run_col = np.array([r[0] for r in fetched], dtype=np.int64)
+            steps = np.array([r[1] for r in fetched], dtype=np.int64)
+            values = np.array([np.nan if r[2] is None else r[2] for r in fetched], dtype=np.float64)
+            times = np.array([r[3] for r in fetched], dtype=np.float64)
+    result: dict[int, Series] = {}
+    boundaries = np.flatnonzero(np.diff(run_col)) + 1
+    for chunk in np.split(np.arange(len(run_col)), boundaries):
+        if len(chunk):
+            result[int(run_col[chunk[0]])] = Series(steps[chunk], values[chunk], times[chunk])
+    return result
+
+
+def points_delete_for_runs(*, run_pks: Sequence[int]) -> None:
+    if not run_pks:
+        return
+    with connection.cursor() as cursor:
+        placeholders = ", ".join(["%s"] * len(run_pks))
+        cursor.execute(f"DELETE FROM {TABLE} WHERE run_id IN ({placeholders})", list(run_pks))
+
+
+def empty_columns() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    return np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.float64)
+
+
+def floats_to_wire(values: npt.NDArray[np.float64]) -> list[float | str]:
+    """Floats as JSON-safe values: NaN and infinities become "NaN", "Infinity", "-Infinity"."""
+    out: list[float | str] = values.tolist()
+    for i in np.flatnonzero(~np.isfinite(values)).tolist():
+        v = values[i]
+        out[i] = "NaN" if v != v else ("Infinity" if v > 0 else "-Infinity")
+    return out

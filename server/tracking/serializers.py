@@ -1,0 +1,178 @@
+"""Request shapes (checked here, acted on by services) and response shapes of the tracking API."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rest_framework import serializers
+
+from server.accounts.models import slug_validator
+from server.core.serializers import JSONObjectField, StrictSerializer
+from server.tracking.models import Project, Run
+
+MAX_TAGS = 100
+INT64 = 2**63
+
+
+class NoiseKeysField(serializers.ListField):  # type: ignore[type-arg]
+    child = serializers.RegexField(r"^[^.\s]+(\.[^.\s]+)*$", max_length=250)
+    max_length = 100
+
+
+class ProjectCreateInput(StrictSerializer):
+    team = serializers.CharField(max_length=63)
+    slug = serializers.CharField(max_length=63, validators=[slug_validator])
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+    noise_keys = NoiseKeysField(required=False, default=list)
+
+
+class ProjectUpdateInput(StrictSerializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    noise_keys = NoiseKeysField(required=False)
+
+
+class ProjectOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    path = serializers.CharField()
+    team = serializers.CharField(source="team.slug")
+    run_count = serializers.IntegerField(required=False)
+
+    class Meta:
+        model = Project
+        fields = ["path", "team", "slug", "name", "description", "noise_keys", "created_at", "run_count"]
+
+
+class TagsField(serializers.ListField):  # type: ignore[type-arg]
+    child = serializers.CharField(max_length=100)
+    max_length = MAX_TAGS
+
+
+class RunCreateInput(StrictSerializer):
+    project = serializers.CharField(max_length=127, help_text="'team/project'; created on first use.")
+    id = serializers.UUIDField(required=False, help_text="Client-chosen run id; repeating it is idempotent.")
+    name = serializers.CharField(max_length=250, required=False, allow_blank=True, default="")
+    model = serializers.CharField(max_length=200, help_text="Model family label, e.g. 'resnet18'.")
+    config = JSONObjectField(required=False, default=dict)
+    seed = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=-INT64, max_value=INT64 - 1)
+    task = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    tags = TagsField(required=False, default=list)
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=100_000)
+    metadata = JSONObjectField(required=False, default=dict)
+    status = serializers.ChoiceField(choices=Run.Status.choices, required=False, default=Run.Status.RUNNING)
+
+
+class RunUpdateInput(StrictSerializer):
+    status = serializers.ChoiceField(choices=Run.Status.choices, required=False)
+    summary = JSONObjectField(required=False, help_text="Merged into the stored summary; null removes a key.")
+    tags = TagsField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+    name = serializers.CharField(max_length=250, required=False, allow_blank=True)
+    heartbeat = serializers.BooleanField(required=False, default=False)
+
+
+class RunOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField(source="uuid")
+    project = serializers.CharField(source="project.path")
+    variant = serializers.CharField(source="variant.fingerprint")
+
+    class Meta:
+        model = Run
+        fields = [
+            "id", "project", "name", "model", "config", "seed", "task", "tags", "notes", "status", "variant",
+            "created_at", "started_at", "ended_at", "heartbeat_at", "metadata", "summary",
+        ]  # fmt: skip
+
+
+class WireFloatField(serializers.FloatField):
+    """A float whose non-finite values are written as "NaN", "Infinity", "-Infinity"."""
+
+    def to_representation(self, value: Any) -> Any:
+        number = float(value)
+        if math.isfinite(number):
+            return number
+        return "NaN" if number != number else ("Infinity" if number > 0 else "-Infinity")
+
+
+class MetricSummaryOutput(serializers.Serializer):  # type: ignore[type-arg]
+    count = serializers.IntegerField()
+    first_step = serializers.IntegerField()
+    last_step = serializers.IntegerField()
+    last_value = WireFloatField(allow_null=True, help_text="null when the last value was NaN on SQLite.")
+    min = WireFloatField(allow_null=True, help_text="Over non-NaN values; null when all were NaN.")
+    max = WireFloatField(allow_null=True)
+
+
+class RunDetailOutput(RunOutput):
+    metrics = serializers.DictField(child=MetricSummaryOutput(), help_text="Per-key summaries of the logged metrics.")
+
+    class Meta(RunOutput.Meta):
+        fields = [*RunOutput.Meta.fields, "metrics"]
+
+
+class RunPageOutput(serializers.Serializer):  # type: ignore[type-arg]
+    next = serializers.URLField(allow_null=True)
+    results = RunOutput(many=True)
+
+
+class ProjectPageOutput(serializers.Serializer):  # type: ignore[type-arg]
+    next = serializers.URLField(allow_null=True)
+    results = ProjectOutput(many=True)
+
+
+class NumberOrNonFinite(serializers.JSONField):
+    """A number, or one of the strings "NaN", "Infinity", "-Infinity"."""
+
+
+class MetricColumnsInput(serializers.Serializer):  # type: ignore[type-arg]
+    key = serializers.ListField(child=serializers.CharField(max_length=250))
+    step = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=INT64 - 1))
+    value = serializers.ListField(child=NumberOrNonFinite())
+    time = serializers.ListField(child=serializers.FloatField(), required=False, help_text="Unix seconds.")
+
+
+class MetricBatchInput(serializers.Serializer):  # type: ignore[type-arg]
+    """Documentation only: the batch is parsed by `batches.batch_parse` (one pass per column)."""
+
+    batch_id = serializers.UUIDField(help_text="Client-generated; a repeated batch is stored once.")
+    points = MetricColumnsInput(help_text="Equal-length columns, at most 50,000 points.")
+
+
+class MetricBatchOutput(serializers.Serializer):  # type: ignore[type-arg]
+    batch_id = serializers.UUIDField()
+    stored = serializers.IntegerField()
+    duplicate = serializers.BooleanField()
+
+
+class SeriesOutput(serializers.Serializer):  # type: ignore[type-arg]
+    step = serializers.ListField(child=serializers.IntegerField())
+    value = serializers.ListField(child=NumberOrNonFinite())
+    time = serializers.ListField(child=serializers.FloatField())
+    count = serializers.IntegerField(help_text="Points in the step range before downsampling.")
+    downsampled = serializers.BooleanField()
+
+
+class RunHistoryOutput(serializers.Serializer):  # type: ignore[type-arg]
+    run = serializers.UUIDField()
+    metrics = serializers.DictField(child=SeriesOutput())
+
+
+class RunSeriesOutput(SeriesOutput):
+    run = serializers.UUIDField()
+
+
+class ProjectHistoryOutput(serializers.Serializer):  # type: ignore[type-arg]
+    key = serializers.CharField()
+    runs = RunSeriesOutput(many=True)
+
+
+class HistoryQuery(StrictSerializer):
+    max_points = serializers.IntegerField(required=False, min_value=2, max_value=1_000_000)
+    min_step = serializers.IntegerField(required=False, min_value=0, max_value=INT64 - 1)
+    max_step = serializers.IntegerField(required=False, min_value=0, max_value=INT64 - 1)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Only the scalar parameters are checked here; key/run lists are read by the view.
+        scalars = {name: data[name] for name in self.fields if name in data}
+        return super().to_internal_value(scalars)

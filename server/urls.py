@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/", include("server.accounts.urls")),
+    path("api/v1/", include("server.tracking.urls")),
+]
+
+handler400 = "server.core.errors.json_bad_request"
+handler404 = "server.core.errors.json_not_found"
+handler500 = "server.core.errors.json_server_error"
