@@ -123,6 +123,8 @@ else:
             "NAME": DATA_DIR / "seedboard.sqlite3",
             # WAL lets the demo's readers and the writer work side by side.
             "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 30},
+            # A file, not memory, so a server process started by the tests shares the test database.
+            "TEST": {"NAME": DATA_DIR / "test-seedboard.sqlite3"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -64,6 +64,8 @@ def _first_validation_error(detail: Any, path: str = "") -> tuple[str | None, st
     """Flatten DRF's nested ValidationError detail to its first (field path, message)."""
     if isinstance(detail, dict):
         for key, value in detail.items():
+            if isinstance(key, int):  # ListField reports items by index
+                return _first_validation_error(value, f"{path}[{key}]")
             sub = str(key) if key != "non_field_errors" else ""
             return _first_validation_error(value, f"{path}.{sub}" if path and sub else path or sub)
     if isinstance(detail, list) and detail:

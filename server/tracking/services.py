@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from server.accounts.models import Team
-from server.core.errors import Conflict
+from server.accounts.models import Team, slug_validator
+from server.core.errors import Conflict, InvalidInput
 from server.tracking import points
 from server.tracking.batches import MetricBatch
 from server.tracking.models import IngestBatch, MetricKey, Project, Run, Variant
@@ -35,6 +36,10 @@ def project_create(*, team: Team, slug: str, name: str = "", description: str = 
 
 
 def project_get_or_create(*, team: Team, slug: str) -> Project:
+    try:
+        slug_validator(slug)
+    except ValidationError as exc:
+        raise InvalidInput(f"project: {slug!r}: {exc.messages[0]}", field="project") from exc
     project, _ = Project.objects.get_or_create(team=team, slug=slug, defaults={"name": slug})
     return project
 
@@ -212,6 +217,9 @@ def metric_keys_resolve(names: list[str]) -> list[int]:
         if new:
             MetricKey.objects.bulk_create([MetricKey(name=name) for name in new], ignore_conflicts=True)
             found.update(MetricKey.objects.filter(name__in=new).values_list("name", "id"))
+        if connection.in_atomic_block:
+            # An enclosing transaction may still roll the new keys back: do not cache them.
+            return [_key_ids.get(name) or found[name] for name in names]
         _key_ids.update(found)
     return [_key_ids[name] for name in names]
 

@@ -1,0 +1,147 @@
+"""Shared fixtures: tokens, API clients, and a real Seedboard server process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from server.accounts.services import token_create_for
+from server.tracking import services as tracking_services
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_cache() -> Iterator[None]:
+    # Test transactions roll back metric keys that this process may have cached.
+    tracking_services._key_ids.clear()
+    yield
+    tracking_services._key_ids.clear()
+
+
+@pytest.fixture
+def make_token(db: None) -> Callable[..., str]:
+    """make_token(team, user, role="admin") -> token text."""
+
+    def make(team: str = "acme", user: str = "alice", role: str = "admin") -> str:
+        return token_create_for(team_slug=team, username=user, role=role)
+
+    return make
+
+
+@pytest.fixture
+def client_for(make_token: Callable[..., str]) -> Callable[..., APIClient]:
+    """client_for(team, user, role) -> an APIClient authenticated with a new token."""
+
+    def make(team: str = "acme", user: str = "alice", role: str = "admin") -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(team, user, role)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(client_for: Callable[..., APIClient]) -> APIClient:
+    """A client of team 'acme'."""
+    return client_for()
+
+
+def _database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    auth = settings["USER"] + (f":{settings['PASSWORD']}" if settings.get("PASSWORD") else "")
+    return f"postgres://{auth}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """A gunicorn process serving Seedboard on the test database; stop() and start() for fault tests."""
+
+    url: str
+    token: str
+    other_token: str
+    port: int
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self, timeout: float = 30.0) -> None:
+        assert self.process is None, "already running"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "server.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "2", "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning"],
+            cwd=REPO, env=self.env,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not become ready")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def seedboard_server(transactional_db: None) -> Iterator[ServerProcess]:
+    """A live server (real process, real database) with a token of team 'acme' and one of team 'rival'."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "SEEDBOARD_THROTTLE_ENABLED": "false",
+        "DJANGO_SETTINGS_MODULE": "server.settings",
+    }
+    server = ServerProcess(
+        url=f"http://127.0.0.1:{port}",
+        token=token_create_for(team_slug="acme", username="alice"),
+        other_token=token_create_for(team_slug="rival", username="mallory"),
+        port=port,
+        env=env,
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM tracking_metric_point")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_cache(django_db_blocker: pytest.FixtureRequest) -> None:
+    # Throttle counters of an earlier session (in a shared Redis) must not leak into this one.
+    from django.core.cache import cache
+
+    cache.clear()
