@@ -183,17 +183,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-    },
-    "SECURITY": [{"bearerAuth": []}],
-    "AUTHENTICATION_WHITELIST": ["server.accounts.authentication.BearerTokenAuthentication"],
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise the embedded default runs tasks in-process
 # (eager), which needs no broker server and suits one user on a laptop.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = None
+CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -201,6 +197,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "unacked_restore_interval": 2}
+CELERY_BEAT_SCHEDULE = {
+    "runs-mark-crashed": {"task": "seedboard.runs_mark_crashed", "schedule": 60.0},
+}
+# A running run without a heartbeat for this long is marked crashed (the SDK beats every ~15 s).
+SEEDBOARD_HEARTBEAT_TIMEOUT = env_int("SEEDBOARD_HEARTBEAT_TIMEOUT", 600, minimum=30)
 
 LOGGING = {
     "version": 1,

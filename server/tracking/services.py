@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -163,6 +165,8 @@ def run_update(
     with transaction.atomic():
         # Lock the row so concurrent summary merges (heartbeat thread, finish) do not lose keys.
         locked = Run.objects.select_for_update().get(pk=run.pk)
+        if heartbeat and status is None and locked.status == Run.Status.CRASHED:
+            status = Run.Status.RUNNING  # it was only silent, not dead
         if status is not None and status != locked.status:
             locked.status = status
             locked.ended_at = None if status == Run.Status.RUNNING else now
@@ -188,6 +192,19 @@ def run_update(
     locked.project = run.project
     locked.variant = run.variant
     return locked
+
+
+def runs_mark_crashed(*, now: datetime | None = None) -> int:
+    """Mark running runs whose last heartbeat is older than the timeout as crashed.
+
+    One conditional UPDATE, safe to run from several workers at once. A run that was only
+    silent (a long network outage) comes back to `running` with its next heartbeat.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.SEEDBOARD_HEARTBEAT_TIMEOUT)
+    return Run.objects.filter(status=Run.Status.RUNNING, heartbeat_at__lt=cutoff).update(
+        status=Run.Status.CRASHED, ended_at=now
+    )
 
 
 def runs_delete(*, runs: Iterable[Run]) -> None:

@@ -1,0 +1,1 @@
+"""Celery workers: derived work only (statistics, crash detection, housekeeping), never user data."""
