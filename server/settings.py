@@ -8,6 +8,7 @@ come from a file named by `<NAME>_FILE` (Docker secrets).
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -143,6 +144,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve static files from the apps' folders too, so the API docs work before collectstatic
+# (the embedded default and the tests); production images run collectstatic.
+WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 # A metric batch of 50,000 points with long keys is a few MB of JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SEEDBOARD_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024)

@@ -46,10 +46,9 @@ def _key_column(keys: list[Any]) -> tuple[list[str], npt.NDArray[np.int32]]:
     if not set(map(type, keys)) <= {str}:
         i = _first_bad(keys, lambda k: type(k) is str)
         raise InvalidInput(f"points.key[{i}]: must be a string, got {keys[i]!r}", field="points.key")
-    index: dict[str, int] = {}
-    for name in keys:  # dict.setdefault over 50k short strings costs ~2 ms
-        index.setdefault(name, len(index))
-    names = list(index)
+    # C-level loops only: dict.fromkeys dedupes in order of first appearance, map() looks up.
+    names = list(dict.fromkeys(keys))
+    index = {name: code for code, name in enumerate(names)}
     for name in names:
         if not 0 < len(name) <= MAX_KEY_LENGTH:
             raise InvalidInput(

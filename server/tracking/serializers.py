@@ -72,17 +72,26 @@ class RunUpdateInput(StrictSerializer):
     heartbeat = serializers.BooleanField(required=False, default=False)
 
 
-class RunOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class RunOutput(serializers.Serializer):  # type: ignore[type-arg]
+    # A plain Serializer: ModelSerializer rebuilds its field mapping on every instantiation,
+    # which was most of the CPU of creating a run.
     id = serializers.UUIDField(source="uuid")
     project = serializers.CharField(source="project.path")
+    name = serializers.CharField()
+    model = serializers.CharField()
+    config = serializers.JSONField()
+    seed = serializers.IntegerField(allow_null=True)
+    task = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    notes = serializers.CharField()
+    status = serializers.ChoiceField(choices=Run.Status.choices)
     variant = serializers.CharField(source="variant.fingerprint")
-
-    class Meta:
-        model = Run
-        fields = [
-            "id", "project", "name", "model", "config", "seed", "task", "tags", "notes", "status", "variant",
-            "created_at", "started_at", "ended_at", "heartbeat_at", "metadata", "summary",
-        ]  # fmt: skip
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    heartbeat_at = serializers.DateTimeField(allow_null=True)
+    metadata = serializers.JSONField()
+    summary = serializers.JSONField()
 
 
 class WireFloatField(serializers.FloatField):
@@ -106,9 +115,6 @@ class MetricSummaryOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 class RunDetailOutput(RunOutput):
     metrics = serializers.DictField(child=MetricSummaryOutput(), help_text="Per-key summaries of the logged metrics.")
-
-    class Meta(RunOutput.Meta):
-        fields = [*RunOutput.Meta.fields, "metrics"]
 
 
 class RunPageOutput(serializers.Serializer):  # type: ignore[type-arg]

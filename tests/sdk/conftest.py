@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import seedboard
 
 SDK_SRC = Path(__file__).resolve().parents[2] / "clients" / "python_sdk" / "src"

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 import seedboard
 
 
@@ -83,7 +82,7 @@ def test_an_exception_in_the_with_block_marks_the_run_failed_and_propagates(serv
 def test_summary_updates_reach_the_server_while_the_run_is_going(server: Any, project: str) -> None:
     import time
 
-    with seedboard.init(project=project) as run:
+    with seedboard.init(project=project, model="m") as run:
         run.summary["best/acc"] = 0.5
         api = seedboard.Api()
         deadline = time.monotonic() + 5

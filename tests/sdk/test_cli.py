@@ -1,0 +1,58 @@
+"""The ``seedboard`` command line, run in a child process as a user would."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import seedboard
+
+from .conftest import run_cli
+
+
+def test_runs_prints_a_table_of_the_matching_runs(server: Any, project: str, seedboard_dir: Path) -> None:
+    ids = {}
+    for model, seed in (("resnet18", 0), ("resnet18", 1), ("vit", 0)):
+        with seedboard.init(project=project, model=model, seed=seed, name=f"{model}-s{seed}") as run:
+            ids[(model, seed)] = run.id
+    env = {"SEEDBOARD_URL": server.url, "SEEDBOARD_TOKEN": server.token, "SEEDBOARD_DIR": str(seedboard_dir)}
+
+    shown = run_cli("runs", project, "--model", "resnet18", "--status", "finished", env=env)
+
+    assert shown.returncode == 0, shown.stderr
+    header, *rows = shown.stdout.splitlines()
+    assert header.split() == ["ID", "NAME", "MODEL", "SEED", "STATUS", "CREATED"]
+    assert len(rows) == 2
+    by_name = {row.split()[1]: row.split() for row in rows}
+    assert by_name["resnet18-s1"][:5] == [ids[("resnet18", 1)][:8], "resnet18-s1", "resnet18", "1", "finished"]
+    assert by_name["resnet18-s0"][0] == ids[("resnet18", 0)][:8]
+
+    limited = run_cli("runs", project, "--limit", "1", env=env)
+    assert len(limited.stdout.splitlines()) == 2
+
+
+def test_login_checks_the_token_and_saves_it_readable_by_the_owner_only(server: Any, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {"SEEDBOARD_DIR": str(home), "SEEDBOARD_URL": "", "SEEDBOARD_TOKEN": ""}
+
+    refused = run_cli("login", "--url", server.url, "--token", "sb_wrong", env=env)
+    assert refused.returncode == 1 and "401" in refused.stderr
+    assert not (home / "settings.json").exists()
+
+    accepted = run_cli("login", "--url", server.url + "/api/v1/", "--token", server.token, env=env)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "alice" in accepted.stdout and "acme" in accepted.stdout
+    settings = home / "settings.json"
+    assert stat.S_IMODE(settings.stat().st_mode) == 0o600
+    assert json.loads(settings.read_text()) == {"url": server.url, "token": server.token}
+
+    # The saved settings are enough for the next commands.
+    listed = run_cli("runs", "acme/nothing-here", env=env)
+    assert listed.returncode == 1 and "not_found" in listed.stderr  # reached the server, authenticated
+
+
+def test_version_prints_the_package_version() -> None:
+    shown = run_cli("--version")
+    assert shown.returncode == 0 and shown.stdout.strip() == f"seedboard {seedboard.__version__}"
