@@ -59,8 +59,13 @@ def client_main(url: str, token: str, runs: list[int], steps: int, out: mp.Queue
     sent = spooled = 0
     for index in runs:
         with seedboard.init(
-            project="bench/ingest", model=f"model{index % 10}", config={"lr": 0.1 * (index % 3 + 1)},
-            seed=index, url=url, token=token, dir=os.environ["BENCH_SDK_DIR"],
+            project="bench/ingest",
+            model=f"model{index % 10}",
+            config={"lr": 0.1 * (index % 3 + 1)},
+            seed=index,
+            url=url,
+            token=token,
+            dir=os.environ["BENCH_SDK_DIR"],
         ) as run:
             for step in range(steps):
                 run.log({"train/loss": 1.0 / (step + 1), "train/acc": step / steps, "val/loss": 0.5,
@@ -184,7 +189,8 @@ def main() -> None:
     db_url = scratch_database(base)
     sdk_dir = REPO / "var" / "bench-sdk"
     env = {**os.environ, "DATABASE_URL": db_url, "SEEDBOARD_THROTTLE_ENABLED": "false", "REDIS_URL": "",
-           "DJANGO_SETTINGS_MODULE": "server.settings", "BENCH_SDK_DIR": str(sdk_dir), "PYTHONPATH": str(REPO)}  # fmt: skip
+           "DJANGO_SETTINGS_MODULE": "server.settings", "BENCH_SDK_DIR": str(sdk_dir),
+           "PYTHONPATH": str(REPO)}  # fmt: skip
     os.environ.update(env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
     token = subprocess.run(

@@ -121,11 +121,11 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "seedboard.sqlite3",
+            "NAME": str(DATA_DIR / "seedboard.sqlite3"),
             # WAL lets the demo's readers and the writer work side by side.
             "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 30},
             # A file, not memory, so a server process started by the tests shares the test database.
-            "TEST": {"NAME": DATA_DIR / "test-seedboard.sqlite3"},
+            "TEST": {"NAME": str(DATA_DIR / "test-seedboard.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

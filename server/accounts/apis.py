@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from server.accounts.authentication import request_user
 from server.accounts.selectors import team_slugs_for
 from server.core.serializers import ErrorSerializer
 
@@ -14,9 +15,13 @@ class WhoAmIApi(APIView):
     @extend_schema(
         operation_id="auth_whoami",
         responses={
-            200: inline_serializer("WhoAmI", {"user": serializers.CharField(), "teams": serializers.ListField(child=serializers.CharField())}),
+            200: inline_serializer(
+                "WhoAmI",
+                {"user": serializers.CharField(), "teams": serializers.ListField(child=serializers.CharField())},
+            ),
             401: ErrorSerializer,
         },
     )
     def get(self, request: Request) -> Response:
-        return Response({"user": request.user.get_username(), "teams": team_slugs_for(user=request.user)})
+        user = request_user(request)
+        return Response({"user": user.get_username(), "teams": team_slugs_for(user=user)})

@@ -2,12 +2,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from server.accounts.selectors import token_find_active
 from server.accounts.services import token_touch
+
+
+def request_user(request: Request) -> User:
+    """The authenticated user of a request (views run only after IsAuthenticated passed)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from server.accounts.models import ApiToken, Team
 from server.accounts.tokens import token_matches, token_split
@@ -19,9 +19,9 @@ def token_find_active(*, text: str) -> ApiToken | None:
     return token
 
 
-def team_slugs_for(*, user: AbstractBaseUser) -> list[str]:
+def team_slugs_for(*, user: User) -> list[str]:
     return list(Team.objects.filter(memberships__user=user).order_by("slug").values_list("slug", flat=True))
 
 
-def team_get_for_member(*, user: AbstractBaseUser, slug: str) -> Team | None:
+def team_get_for_member(*, user: User, slug: str) -> Team | None:
     return Team.objects.filter(slug=slug, memberships__user=user).first()

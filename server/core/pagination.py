@@ -55,7 +55,9 @@ def cursor_decode(cursor: str) -> tuple[Any, bool, int]:
         raise InvalidInput("cursor: malformed; use the 'next' link of the previous page", field="cursor") from None
 
 
-def keyset_page(queryset: QuerySet[M], *, descending: bool, cursor: str | None, page_size: int) -> tuple[list[M], str | None]:
+def keyset_page(
+    queryset: QuerySet[M], *, descending: bool, cursor: str | None, page_size: int
+) -> tuple[list[M], str | None]:
     """One page of `queryset` (annotated with `sort_value`) and the cursor of the next page, if any."""
     direction = "lt" if descending else "gt"
     if cursor:

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from server.accounts.authentication import request_user
 from server.core.errors import InvalidInput
 from server.core.pagination import keyset_page
 from server.core.serializers import ErrorSerializer
@@ -53,7 +54,9 @@ PAGE_PARAMETERS = [
     OpenApiParameter("page_size", int, description=f"1-{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}."),
 ]
 HISTORY_PARAMETERS = [
-    OpenApiParameter("max_points", int, description="Downsample each series to at most this many points (min/max per bucket)."),
+    OpenApiParameter(
+        "max_points", int, description="Downsample each series to at most this many points (min/max per bucket)."
+    ),
     OpenApiParameter("min_step", int),
     OpenApiParameter("max_step", int),
 ]
@@ -93,13 +96,17 @@ def _series(history: selectors.History) -> dict[str, Any]:
 class ProjectListCreateApi(APIView):
     @extend_schema(operation_id="projects_list", responses={200: ProjectPageOutput, **ERRORS})
     def get(self, request: Request) -> Response:
-        projects = selectors.project_list(user=request.user)
+        projects = selectors.project_list(user=request_user(request))
         return Response({"next": None, "results": ProjectOutput(projects, many=True).data})
 
-    @extend_schema(operation_id="projects_create", request=ProjectCreateInput, responses={201: ProjectOutput, 409: ErrorSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="projects_create",
+        request=ProjectCreateInput,
+        responses={201: ProjectOutput, 409: ErrorSerializer, **ERRORS},
+    )
     def post(self, request: Request) -> Response:
         data = _checked(ProjectCreateInput, request.data)
-        team = selectors.team_for_member(user=request.user, slug=data.pop("team"), write=True)
+        team = selectors.team_for_member(user=request_user(request), slug=data.pop("team"), write=True)
         project = services.project_create(team=team, **data)
         return Response(ProjectOutput(project).data, status=201)
 
@@ -107,13 +114,13 @@ class ProjectListCreateApi(APIView):
 class ProjectDetailApi(APIView):
     @extend_schema(operation_id="projects_retrieve", responses={200: ProjectOutput, **ERRORS})
     def get(self, request: Request, team: str, project: str) -> Response:
-        found = selectors.project_get(user=request.user, team_slug=team, project_slug=project)
+        found = selectors.project_get(user=request_user(request), team_slug=team, project_slug=project)
         return Response(ProjectOutput(found).data)
 
     @extend_schema(operation_id="projects_update", request=ProjectUpdateInput, responses={200: ProjectOutput, **ERRORS})
     def patch(self, request: Request, team: str, project: str) -> Response:
         data = _checked(ProjectUpdateInput, request.data)
-        found = selectors.project_get(user=request.user, team_slug=team, project_slug=project, write=True)
+        found = selectors.project_get(user=request_user(request), team_slug=team, project_slug=project, write=True)
         return Response(ProjectOutput(services.project_update(project=found, **data)).data)
 
 
@@ -128,7 +135,11 @@ class RunListCreateApi(APIView):
                 str,
                 description="Config filter, e.g. `config.optimizer.lr__gt=0.01`; op: exact, ne, gt, gte, lt, lte, in.",
             ),
-            OpenApiParameter("ordering", str, description="created_at, name, seed, status or metric:<key>[:last|min|max|count]; '-' for descending."),
+            OpenApiParameter(
+                "ordering",
+                str,
+                description="created_at, name, seed, status or metric:<key>[:last|min|max|count]; '-' for descending.",
+            ),
             *PAGE_PARAMETERS,
         ],
         responses={200: RunPageOutput, **ERRORS},
@@ -138,19 +149,28 @@ class RunListCreateApi(APIView):
         if not path:
             raise InvalidInput("project: required, as 'team/project'", field="project")
         team_slug, project_slug = selectors.project_path_split(path)
-        project = selectors.project_get(user=request.user, team_slug=team_slug, project_slug=project_slug)
+        project = selectors.project_get(user=request_user(request), team_slug=team_slug, project_slug=project_slug)
         ordering = filters.ordering_parse(request.query_params.get("ordering"))
-        runs = filters.runs_filter(selectors.run_list(project=project, ordering=ordering), dict(request.query_params.lists()))
+        runs = filters.runs_filter(
+            selectors.run_list(project=project, ordering=ordering), dict(request.query_params.lists())
+        )
         page, cursor = keyset_page(
-            runs, descending=ordering.descending, cursor=request.query_params.get("cursor"), page_size=_page_size(request)
+            runs,
+            descending=ordering.descending,
+            cursor=request.query_params.get("cursor"),
+            page_size=_page_size(request),
         )
         return Response({"next": _next_link(request, cursor), "results": RunOutput(page, many=True).data})
 
-    @extend_schema(operation_id="runs_create", request=RunCreateInput, responses={201: RunOutput, 200: RunOutput, 409: ErrorSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="runs_create",
+        request=RunCreateInput,
+        responses={201: RunOutput, 200: RunOutput, 409: ErrorSerializer, **ERRORS},
+    )
     def post(self, request: Request) -> Response:
         data = _checked(RunCreateInput, request.data)
         team_slug, project_slug = selectors.project_path_split(data.pop("project"))
-        team = selectors.team_for_member(user=request.user, slug=team_slug, write=True)
+        team = selectors.team_for_member(user=request_user(request), slug=team_slug, write=True)
         project = services.project_get_or_create(team=team, slug=project_slug)
         run, created = services.run_create(project=project, run_id=data.pop("id", None), **data)
         return Response(RunOutput(run).data, status=201 if created else 200)
@@ -159,26 +179,29 @@ class RunListCreateApi(APIView):
 class RunDetailApi(APIView):
     @extend_schema(operation_id="runs_retrieve", responses={200: RunDetailOutput, **ERRORS})
     def get(self, request: Request, run_id: str) -> Response:
-        run = selectors.run_get(user=request.user, run_id=run_id)
+        run = selectors.run_get(user=request_user(request), run_id=run_id)
         run.metrics = selectors.run_metric_summaries(run=run)  # type: ignore[attr-defined]
         return Response(RunDetailOutput(run).data)
 
     @extend_schema(operation_id="runs_update", request=RunUpdateInput, responses={200: RunOutput, **ERRORS})
     def patch(self, request: Request, run_id: str) -> Response:
         data = _checked(RunUpdateInput, request.data)
-        run = selectors.run_get(user=request.user, run_id=run_id, write=True)
+        run = selectors.run_get(user=request_user(request), run_id=run_id, write=True)
         return Response(RunOutput(services.run_update(run=run, **data)).data)
 
 
 class RunMetricsApi(APIView):
     @extend_schema(
         operation_id="runs_metrics_history",
-        parameters=[OpenApiParameter("key", str, many=True, description="Repeat for several keys; none = every key."), *HISTORY_PARAMETERS],
+        parameters=[
+            OpenApiParameter("key", str, many=True, description="Repeat for several keys; none = every key."),
+            *HISTORY_PARAMETERS,
+        ],
         responses={200: RunHistoryOutput, **ERRORS},
     )
     def get(self, request: Request, run_id: str) -> Response:
         query = _checked(HistoryQuery, request.query_params)
-        run = selectors.run_get(user=request.user, run_id=run_id)
+        run = selectors.run_get(user=request_user(request), run_id=run_id)
         keys = request.query_params.getlist("key") or selectors.run_metric_keys(run=run)
         metrics = {key: _series(selectors.metric_histories(runs=[run], key=key, **query)[run.pk]) for key in keys}
         return Response({"run": str(run.uuid), "metrics": metrics})
@@ -191,7 +214,7 @@ class RunMetricsApi(APIView):
     )
     def post(self, request: Request, run_id: str) -> Response:
         batch = batch_parse(request.data, max_points=settings.SEEDBOARD_MAX_BATCH_POINTS)
-        run = selectors.run_get(user=request.user, run_id=run_id, write=True)
+        run = selectors.run_get(user=request_user(request), run_id=run_id, write=True)
         result = services.metrics_ingest(run=run, batch=batch)
         return Response({"batch_id": str(result.batch_id), "stored": result.stored, "duplicate": result.duplicate})
 
@@ -201,7 +224,12 @@ class ProjectMetricsApi(APIView):
         operation_id="projects_metrics_history",
         parameters=[
             OpenApiParameter("key", str, required=True),
-            OpenApiParameter("run", OpenApiTypes.UUID, many=True, description="Run ids; without them the run-list filters select runs."),
+            OpenApiParameter(
+                "run",
+                OpenApiTypes.UUID,
+                many=True,
+                description="Run ids; without them the run-list filters select runs.",
+            ),
             *RUN_FILTER_PARAMETERS,
             *HISTORY_PARAMETERS,
         ],
@@ -212,9 +240,11 @@ class ProjectMetricsApi(APIView):
         key = request.query_params.get("key")
         if not key:
             raise InvalidInput("key: required", field="key")
-        found = selectors.project_get(user=request.user, team_slug=team, project_slug=project)
+        found = selectors.project_get(user=request_user(request), team_slug=team, project_slug=project)
         ordering = filters.Ordering("created_at", descending=False)
-        runs = filters.runs_filter(selectors.run_list(project=found, ordering=ordering), dict(request.query_params.lists()))
+        runs = filters.runs_filter(
+            selectors.run_list(project=found, ordering=ordering), dict(request.query_params.lists())
+        )
         run_ids = request.query_params.getlist("run")
         if run_ids:
             runs = runs.filter(uuid__in=[selectors.run_uuid_parse(r) for r in run_ids])
@@ -223,4 +253,3 @@ class ProjectMetricsApi(APIView):
         return Response(
             {"key": key, "runs": [{"run": str(run.uuid), **_series(histories[run.pk])} for run in selected]}
         )
-

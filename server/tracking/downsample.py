@@ -12,7 +12,9 @@ import numpy as np
 import numpy.typing as npt
 
 
-def downsample_minmax(steps: npt.NDArray[np.int64], values: npt.NDArray[np.float64], max_points: int) -> npt.NDArray[np.intp]:
+def downsample_minmax(
+    steps: npt.NDArray[np.int64], values: npt.NDArray[np.float64], max_points: int
+) -> npt.NDArray[np.intp]:
     """Indices (ascending) of the points to keep from a series sorted by step."""
     n = len(steps)
     if max_points < 2:

@@ -19,6 +19,7 @@ SQLite cannot store in a REAL column, is stored as NULL and read back as NaN.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -88,20 +89,22 @@ def points_insert(
     with connection.cursor() as cursor:
         if is_postgresql():
             buffer = copy_buffer(run_pk, key_ids, steps, values, times)
-            with cursor.cursor.copy(f"COPY {TABLE} (run_id, step, value, wall_time, key_id) FROM STDIN (FORMAT BINARY)") as copy:
+            with cursor.cursor.copy(
+                f"COPY {TABLE} (run_id, step, value, wall_time, key_id) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
                 copy.write(buffer)
         else:
-            stored = np.where(np.isnan(values), None, values.astype(object))
+            stored = [None if v != v else v for v in values.tolist()]
             cursor.executemany(
                 f"INSERT INTO {TABLE} (run_id, step, value, wall_time, key_id) VALUES (%s, %s, %s, %s, %s)",
-                zip([run_pk] * len(steps), steps.tolist(), stored.tolist(), times.tolist(), key_ids.tolist()),
+                list(zip([run_pk] * len(steps), steps.tolist(), stored, times.tolist(), key_ids.tolist(), strict=True)),
             )
 
 
 class Series:
     """Points of one (run, key) in step order, as numpy columns."""
 
-    __slots__ = ("steps", "values", "times")
+    __slots__ = ("steps", "times", "values")
 
     def __init__(self, steps: npt.NDArray[np.int64], values: npt.NDArray[np.float64], times: npt.NDArray[np.float64]):
         self.steps = steps
@@ -121,8 +124,12 @@ def points_read(
     """Every point of one key for the given runs, grouped by run, each in step order."""
     if not run_pks:
         return {}
-    where = "run_id = ANY(%s) AND key_id = %s" if is_postgresql() else f"run_id IN ({', '.join(['%s'] * len(run_pks))}) AND key_id = %s"
-    params: list[object] = [list(run_pks)] if is_postgresql() else list(run_pks)
+    where = (
+        "run_id = ANY(%s) AND key_id = %s"
+        if is_postgresql()
+        else f"run_id IN ({', '.join(['%s'] * len(run_pks))}) AND key_id = %s"
+    )
+    params: list[Any] = [list(run_pks)] if is_postgresql() else list(run_pks)
     params.append(key_id)
     if min_step is not None:
         where += " AND step >= %s"

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 
 from server.accounts.models import Membership, Team
@@ -24,7 +24,7 @@ WRITE_ROLES = {Membership.Role.ADMIN, Membership.Role.MEMBER}
 MAX_RUNS_PER_HISTORY = 200
 
 
-def _role_of(user: AbstractBaseUser, team_ref: Any) -> Subquery:
+def _role_of(user: User, team_ref: Any) -> Subquery:
     return Subquery(Membership.objects.filter(team=team_ref, user=user).values("role")[:1])
 
 
@@ -35,7 +35,7 @@ def _require_role(role: str | None, *, write: bool, what: str) -> None:
         raise PermissionDenied(f"Your role in this team ({role}) cannot change {what.lower()}s.")
 
 
-def team_for_member(*, user: AbstractBaseUser, slug: str, write: bool = False) -> Team:
+def team_for_member(*, user: User, slug: str, write: bool = False) -> Team:
     team = Team.objects.filter(slug=slug).annotate(role=_role_of(user, OuterRef("pk"))).first()
     _require_role(getattr(team, "role", None), write=write, what=f"Team {slug!r}")
     assert team is not None
@@ -49,7 +49,7 @@ def project_path_split(path: str, field: str = "project") -> tuple[str, str]:
     return team_slug, project_slug
 
 
-def project_get(*, user: AbstractBaseUser, team_slug: str, project_slug: str, write: bool = False) -> Project:
+def project_get(*, user: User, team_slug: str, project_slug: str, write: bool = False) -> Project:
     project = (
         Project.objects.select_related("team")
         .filter(team__slug=team_slug, slug=project_slug)
@@ -61,7 +61,7 @@ def project_get(*, user: AbstractBaseUser, team_slug: str, project_slug: str, wr
     return project
 
 
-def project_list(*, user: AbstractBaseUser) -> QuerySet[Project]:
+def project_list(*, user: User) -> QuerySet[Project]:
     return (
         Project.objects.filter(team__memberships__user=user)
         .select_related("team")
@@ -70,7 +70,7 @@ def project_list(*, user: AbstractBaseUser) -> QuerySet[Project]:
     )
 
 
-def run_get(*, user: AbstractBaseUser, run_id: str | uuid.UUID, write: bool = False) -> Run:
+def run_get(*, user: User, run_id: str | uuid.UUID, write: bool = False) -> Run:
     try:
         run_uuid = run_id if isinstance(run_id, uuid.UUID) else uuid.UUID(str(run_id))
     except ValueError:
@@ -97,6 +97,7 @@ def run_list(*, project: Project, ordering: Ordering) -> QuerySet[Run]:
     """A project's runs annotated with `sort_value` for keyset pagination."""
     queryset = Run.objects.filter(project=project).select_related("project__team", "variant")
     if ordering.field == "metric":
+        assert ordering.metric_stat is not None
         summaries = MetricSummary.objects.filter(run=OuterRef("pk"), key__name=ordering.metric_key)
         return queryset.annotate(sort_value=Subquery(summaries.values(ordering.metric_stat)[:1]))
     return queryset.annotate(sort_value=F(ordering.field))
@@ -144,8 +145,10 @@ def metric_histories(
     if len(runs) > MAX_RUNS_PER_HISTORY:
         raise InvalidInput(f"At most {MAX_RUNS_PER_HISTORY} runs per request, got {len(runs)}.", field="run")
     key_id = MetricKey.objects.filter(name=key).values_list("id", flat=True).first()
-    found = {} if key_id is None else points.points_read(
-        run_pks=[run.pk for run in runs], key_id=key_id, min_step=min_step, max_step=max_step
+    found = (
+        {}
+        if key_id is None
+        else points.points_read(run_pks=[run.pk for run in runs], key_id=key_id, min_step=min_step, max_step=max_step)
     )
     return {run.pk: _history(found.get(run.pk), max_points) for run in runs}
 

@@ -55,7 +55,9 @@ class RunCreateInput(StrictSerializer):
     name = serializers.CharField(max_length=250, required=False, allow_blank=True, default="")
     model = serializers.CharField(max_length=200, help_text="Model family label, e.g. 'resnet18'.")
     config = JSONObjectField(required=False, default=dict)
-    seed = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=-INT64, max_value=INT64 - 1)
+    seed = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=-INT64, max_value=INT64 - 1
+    )
     task = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     tags = TagsField(required=False, default=list)
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=100_000)

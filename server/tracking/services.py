@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,9 @@ from server.tracking.variants import variant_config, variant_fingerprint
 # ---------------------------------------------------------------------------- projects
 
 
-def project_create(*, team: Team, slug: str, name: str = "", description: str = "", noise_keys: list[str] | None = None) -> Project:
+def project_create(
+    *, team: Team, slug: str, name: str = "", description: str = "", noise_keys: list[str] | None = None
+) -> Project:
     if Project.objects.filter(team=team, slug=slug).exists():
         raise Conflict(f"Project {team.slug}/{slug} already exists.", field="slug")
     try:
@@ -47,7 +49,9 @@ def project_get_or_create(*, team: Team, slug: str) -> Project:
 
 
 @transaction.atomic
-def project_update(*, project: Project, name: str | None = None, description: str | None = None, noise_keys: list[str] | None = None) -> Project:
+def project_update(
+    *, project: Project, name: str | None = None, description: str | None = None, noise_keys: list[str] | None = None
+) -> Project:
     if name is not None:
         project.name = name
     if description is not None:
@@ -310,9 +314,13 @@ def _summaries_upsert(
         f"count = {old}.count + excluded.count, "
         f"first_step = {least}({old}.first_step, excluded.first_step), "
         f"last_step = {greatest}({old}.last_step, excluded.last_step), "
-        f"last_value = CASE WHEN excluded.last_step >= {old}.last_step THEN excluded.last_value ELSE {old}.last_value END, "
-        f"min_value = {least}(COALESCE({old}.min_value, excluded.min_value), COALESCE(excluded.min_value, {old}.min_value)), "
-        f"max_value = {greatest}(COALESCE({old}.max_value, excluded.max_value), COALESCE(excluded.max_value, {old}.max_value))"
+        f"last_value = CASE WHEN excluded.last_step >= {old}.last_step "
+        f"THEN excluded.last_value ELSE {old}.last_value END, "
+        # COALESCE both ways: a NULL (all-NaN) side must not win the comparison.
+        f"min_value = {least}(COALESCE({old}.min_value, excluded.min_value), "
+        f"COALESCE(excluded.min_value, {old}.min_value)), "
+        f"max_value = {greatest}(COALESCE({old}.max_value, excluded.max_value), "
+        f"COALESCE(excluded.max_value, {old}.max_value))"
     )
     # SQLite cannot store NaN; PostgreSQL keeps a NaN last value as it was logged.
     last = last_values.tolist() if points.is_postgresql() else _nullable(last_values)
@@ -325,7 +333,7 @@ def _summaries_upsert(
         last,
         _nullable(mins),
         _nullable(maxs),
+        strict=True,
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, list(rows))
-

@@ -157,7 +157,12 @@ def test_a_bad_run_is_rejected_with_the_offending_field(api, body, field):
 
 
 def test_a_bad_run_update_is_rejected(api, run_id):
-    for body, field in [({"status": "done"}, "status"), ({"summary": [1]}, "summary"), ({"heartbeat": "often"}, "heartbeat"), ({"x": 1}, "x")]:
+    for body, field in [
+        ({"status": "done"}, "status"),
+        ({"summary": [1]}, "summary"),
+        ({"heartbeat": "often"}, "heartbeat"),
+        ({"x": 1}, "x"),
+    ]:
         response = api.patch(f"/api/v1/runs/{run_id}/", body, format="json")
         assert response.status_code == 400
         assert response.json()["error"]["field"] == field

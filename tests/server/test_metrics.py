@@ -44,11 +44,16 @@ def test_100k_points_with_non_finite_values_and_huge_steps_round_trip_exactly(ap
         values[::997] = np.nan
         values[5::1999] = np.inf
         values[7::2999] = -np.inf
-        wire = [("NaN" if v != v else "Infinity" if v > 0 else "-Infinity") if not math.isfinite(v) else v for v in values.tolist()]
+        wire = [
+            ("NaN" if v != v else "Infinity" if v > 0 else "-Infinity") if not math.isfinite(v) else v
+            for v in values.tolist()
+        ]
         times = (1.7e9 + np.arange(n) * 0.25).tolist()
         for lo in range(0, n, 12_500):
             sl = slice(lo, lo + 12_500)
-            response = post_batch(api, run_id, {"key": [key] * 12_500, "step": steps[sl], "value": wire[sl], "time": times[sl]})
+            response = post_batch(
+                api, run_id, {"key": [key] * 12_500, "step": steps[sl], "value": wire[sl], "time": times[sl]}
+            )
             assert response.status_code == 200, response.json()
             assert response.json()["stored"] == 12_500
         expected[key] = (steps, values.tolist(), times)
@@ -153,7 +158,9 @@ def test_downsampled_history_keeps_spikes_and_exact_end_points(api):
 def test_project_history_returns_one_key_for_many_runs(api):
     run_ids = [new_run(api) for _ in range(3)]
     for i, run_id in enumerate(run_ids):
-        post_batch(api, run_id, {"key": ["val/acc"] * 5, "step": list(range(5)), "value": [i + 0.1 * s for s in range(5)]})
+        post_batch(
+            api, run_id, {"key": ["val/acc"] * 5, "step": list(range(5)), "value": [i + 0.1 * s for s in range(5)]}
+        )
     other = new_run(api, "acme/elsewhere")
     url = f"/api/v1/projects/acme/proj/metrics/?key=val/acc&run={run_ids[0]}&run={run_ids[2]}&run={other}"
     body = api.get(url).json()

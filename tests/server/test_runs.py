@@ -79,7 +79,9 @@ def test_declaring_noise_keys_regroups_existing_runs(api):
 def test_patch_updates_status_summary_tags_notes_and_heartbeat(api):
     run = create_run(api)
     url = f"/api/v1/runs/{run['id']}/"
-    response = api.patch(url, {"summary": {"test/acc": 0.9, "x": 1}, "tags": ["a", "b"], "notes": "hi", "heartbeat": True}, format="json")
+    response = api.patch(
+        url, {"summary": {"test/acc": 0.9, "x": 1}, "tags": ["a", "b"], "notes": "hi", "heartbeat": True}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["heartbeat_at"] > run["heartbeat_at"]
     response = api.patch(url, {"summary": {"x": None, "y": "NaN"}, "status": "finished"}, format="json")
@@ -155,7 +157,7 @@ def test_cursor_pagination_visits_every_run_once(api, study):
 
 
 def test_ordering_by_a_metric_summary_puts_runs_without_it_last(api, study):
-    for value, run in zip([0.5, 0.9, 0.7], study[:3]):
+    for value, run in zip([0.5, 0.9, 0.7], study[:3], strict=True):
         api.post(
             f"/api/v1/runs/{run['id']}/metrics/",
             {"batch_id": str(uuid.uuid4()), "points": {"key": ["val/acc"], "step": [1], "value": [value]}},
@@ -183,7 +185,9 @@ def test_another_teams_run_is_not_found(api, client_for):
 
 
 def test_projects_can_be_created_listed_and_fetched(api):
-    response = api.post("/api/v1/projects/", {"team": "acme", "slug": "vision", "noise_keys": ["data.workers"]}, format="json")
+    response = api.post(
+        "/api/v1/projects/", {"team": "acme", "slug": "vision", "noise_keys": ["data.workers"]}, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["path"] == "acme/vision"
     assert api.post("/api/v1/projects/", {"team": "acme", "slug": "vision"}, format="json").status_code == 409

@@ -11,8 +11,15 @@ def test_the_openapi_schema_is_valid_and_documents_every_api_endpoint(tmp_path):
 
     schema = json.loads(out.read_text())
     documented = set(schema["paths"])
-    for path in ["/api/v1/runs/", "/api/v1/runs/{run_id}/", "/api/v1/runs/{run_id}/metrics/", "/api/v1/projects/",
-                 "/api/v1/projects/{team}/{project}/", "/api/v1/projects/{team}/{project}/metrics/", "/api/v1/auth/whoami/"]:
+    for path in [
+        "/api/v1/runs/",
+        "/api/v1/runs/{run_id}/",
+        "/api/v1/runs/{run_id}/metrics/",
+        "/api/v1/projects/",
+        "/api/v1/projects/{team}/{project}/",
+        "/api/v1/projects/{team}/{project}/metrics/",
+        "/api/v1/auth/whoami/",
+    ]:
         assert path in documented, path
     ingest = schema["paths"]["/api/v1/runs/{run_id}/metrics/"]["post"]
     assert {"200", "400", "401", "404", "413"} <= set(ingest["responses"])

@@ -51,7 +51,9 @@ class Command(BaseCommand):
         try:
             self._wait_ready(url, children[0])
             backend = "PostgreSQL" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "SQLite"
-            self.stdout.write(f"Seedboard is up at {url} ({backend}; Celery {'on Redis' if settings.REDIS_URL else 'in-process'})")
+            self.stdout.write(
+                f"Seedboard is up at {url} ({backend}; Celery {'on Redis' if settings.REDIS_URL else 'in-process'})"
+            )
             if not options["no_demo"]:
                 self._log_demo(url, token)
             self._print_usage(url, token)
@@ -109,21 +111,29 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Logging a demo study through the SDK into {DEMO_PROJECT} (3 models x 3 lrs x 5 seeds)...")
         script = settings.BASE_DIR / "clients" / "python_sdk" / "examples" / "demo_study.py"
-        env = {**os.environ, "SEEDBOARD_URL": url, "SEEDBOARD_TOKEN": token, "SEEDBOARD_DIR": str(settings.DATA_DIR / "sdk")}
+        env = {
+            **os.environ,
+            "SEEDBOARD_URL": url,
+            "SEEDBOARD_TOKEN": token,
+            "SEEDBOARD_DIR": str(settings.DATA_DIR / "sdk"),
+        }
         started = time.monotonic()
         subprocess.run([sys.executable, str(script), "--project", DEMO_PROJECT], env=env, check=True)
-        self.stdout.write(f"Logged {Run.objects.filter(project__slug='cifar10').count()} runs in {time.monotonic() - started:.1f} s.")
+        self.stdout.write(
+            f"Logged {Run.objects.filter(project__slug='cifar10').count()} runs in {time.monotonic() - started:.1f} s."
+        )
 
     def _print_usage(self, url: str, token: str) -> None:
         self.stdout.write(
             f"""
   API docs:   {url}/api/v1/docs/
   Token:      {token}
-              (also in {settings.DATA_DIR / 'demo-token'})
+              (also in {settings.DATA_DIR / "demo-token"})
 
   Try it:
     export SEEDBOARD_URL={url} SEEDBOARD_TOKEN={token}
-    curl -H "Authorization: Bearer $SEEDBOARD_TOKEN" "$SEEDBOARD_URL/api/v1/runs/?project={DEMO_PROJECT}&model=resnet18&ordering=-metric:val/acc"
+    curl -H "Authorization: Bearer $SEEDBOARD_TOKEN" \\
+      "$SEEDBOARD_URL/api/v1/runs/?project={DEMO_PROJECT}&model=resnet18&ordering=-metric:val/acc"
     .venv/bin/seedboard runs {DEMO_PROJECT} --model resnet18
 """
         )
