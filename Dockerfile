@@ -5,9 +5,10 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY server ./server
 COPY workers ./workers
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 RUN pip install . && python manage.py collectstatic --noinput
 RUN useradd --system --uid 1000 seedboard
 USER seedboard
 EXPOSE 8000
-CMD ["gunicorn", "server.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "120"]
+ENV SEEDBOARD_BIND=0.0.0.0:8000
+CMD ["gunicorn", "server.wsgi:application"]
