@@ -16,12 +16,15 @@ import seedboard
 SDK_SRC = Path(__file__).resolve().parents[2] / "clients" / "python_sdk" / "src"
 
 
+# The SDK's own settings; other SEEDBOARD_* variables configure the server and stay.
+SDK_VARIABLES = ("URL", "TOKEN", "TOKEN_FILE", "MODE", "DIR", "FLUSH_TIMEOUT")
+
+
 @pytest.fixture(autouse=True)
 def seedboard_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own SEEDBOARD_DIR and no SEEDBOARD_* settings from outside."""
-    for name in list(os.environ):
-        if name.startswith("SEEDBOARD_"):
-            monkeypatch.delenv(name)
+    """Every test gets its own SEEDBOARD_DIR and no SDK settings from outside."""
+    for name in SDK_VARIABLES:
+        monkeypatch.delenv(f"SEEDBOARD_{name}", raising=False)
     home = tmp_path / "seedboard-home"
     monkeypatch.setenv("SEEDBOARD_DIR", str(home))
     return home

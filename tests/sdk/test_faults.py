@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ def _wait_for_points(api: seedboard.Api, run_id: str, key: str, count: int, time
 
 
 def test_points_logged_while_the_server_is_down_are_stored_exactly_once_after_sync(
-    server: Any, project: str, seedboard_dir: Path, sdk_api: seedboard.Api
+    server: Any, project: str, seedboard_dir: Path, sdk_api: seedboard.Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A small memory bound, so that log() itself must spool while the sender is stuck retrying.
+    monkeypatch.setattr("seedboard.run.MAX_PENDING_POINTS", 2_000)
     run = seedboard.init(project=project, model="resnet18", seed=1, flush_timeout=2)
     for step in range(100):
         run.log({"a": step, "b": -step}, step=step)
@@ -38,6 +41,7 @@ def test_points_logged_while_the_server_is_down_are_stored_exactly_once_after_sy
             started = time.perf_counter()
             run.log({"a": step, "b": -step}, step=step)
             durations.append(time.perf_counter() - started)
+        spooled_before_finish = list(seedboard_dir.glob(f"spool/{run.id}/*-*.json"))
         run.summary["best"] = 1.0
         started = time.monotonic()
         result = run.finish()
@@ -46,6 +50,7 @@ def test_points_logged_while_the_server_is_down_are_stored_exactly_once_after_sy
     durations.sort()
     assert durations[len(durations) // 2] < 50e-6, "log() must not wait for the network"
     assert durations[-1] < 0.25
+    assert spooled_before_finish, "the queue must not grow past its bound while the server is away"
     assert finish_seconds < 2 + 3, "finish() must respect the flush timeout"
     assert result.points_logged == 12_200
     assert (result.points_sent, result.points_spooled) == (200, 12_000)
@@ -109,3 +114,25 @@ def test_a_sync_after_a_partial_upload_stores_every_point_exactly_once(
     assert sdk_api.run(run.id)["metrics"]["x"]["count"] == 25_000
     assert sdk_api.run(run.id)["status"] == "finished"
     assert not spool.exists()
+
+
+def test_sync_keeps_a_batch_the_server_refuses_and_still_uploads_the_others(
+    server: Any, project: str, seedboard_dir: Path, sdk_api: seedboard.Api
+) -> None:
+    with (
+        pytest.warns(RuntimeWarning, match="offline run kept"),
+        seedboard.init(project=project, model="m", mode="offline") as run,
+    ):
+        run.log({"ok": 1.0}, step=0)
+    spool = seedboard_dir / "spool" / run.id
+    bad_id = str(uuid.uuid4())  # a damaged file: a negative step can never be stored
+    bad = {"batch_id": bad_id, "points": {"key": ["ok"], "step": [-1], "value": [2.0]}}
+    (spool / f"{bad_id}.json").write_text(json.dumps(bad))
+
+    synced = run_cli("sync", env={"SEEDBOARD_URL": server.url, "SEEDBOARD_TOKEN": server.token})
+
+    assert synced.returncode == 1, synced.stdout
+    assert f"batch {bad_id} refused" in synced.stdout and "step" in synced.stdout
+    assert sdk_api.history(run.id)["ok"]["step"] == [0]
+    assert sdk_api.run(run.id)["status"] == "finished"
+    assert [p.name for p in spool.iterdir()] == [f"{bad_id}.invalid"]  # kept, never replayed

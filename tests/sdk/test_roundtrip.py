@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 import seedboard
+from seedboard.sender import Sender
 
 
 def test_a_run_round_trips_config_seed_tags_summary_status_and_every_point(server: Any, project: str) -> None:
@@ -78,17 +81,31 @@ def test_an_exception_in_the_with_block_marks_the_run_failed_and_propagates(serv
     with pytest.raises(RuntimeError):
         run.log({"loss": 2.0})
 
+    # The same id resumes the run: it is running again, then finished, with both points.
+    with seedboard.init(project=project, model="m", id=run.id) as resumed:
+        assert seedboard.Api().run(run.id)["status"] == "running"
+        resumed.log({"loss": 0.5}, step=1)
+    assert seedboard.Api().run(run.id)["status"] == "finished"
+    assert seedboard.Api().history(run.id)["loss"]["value"] == [1.0, 0.5]
 
-def test_summary_updates_reach_the_server_while_the_run_is_going(server: Any, project: str) -> None:
-    import time
+
+def test_summary_changes_and_heartbeats_reach_the_server_while_the_run_is_going(
+    server: Any, project: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Sender, "heartbeat_interval", 0.5)  # 15 s in real life
+    api = seedboard.Api()
+
+    def wait_for(check: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
+        deadline = time.monotonic() + 5
+        while not check(record := api.run(run.id)):
+            assert time.monotonic() < deadline, f"{what} not seen within 5 s"
+            time.sleep(0.1)
+        return record
 
     with seedboard.init(project=project, model="m") as run:
         run.summary["best/acc"] = 0.5
-        api = seedboard.Api()
-        deadline = time.monotonic() + 5
-        while api.run(run.id)["summary"].get("best/acc") != 0.5:
-            assert time.monotonic() < deadline, "summary not pushed within 5 s"
-            time.sleep(0.2)
-        assert api.run(run.id)["status"] == "running"
+        first = wait_for(lambda r: r["summary"].get("best/acc") == 0.5, "the summary")
+        assert first["status"] == "running"
+        wait_for(lambda r: r["heartbeat_at"] != first["heartbeat_at"], "a new heartbeat")
         del run.summary["best/acc"]
-    assert seedboard.Api().run(run.id)["summary"] == {}
+    assert api.run(run.id)["summary"] == {}

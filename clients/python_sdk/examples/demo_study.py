@@ -5,7 +5,8 @@ depends on the model and the learning rate, the seed moves it by a realistic amo
 (about 0.3-0.8 points), training loss falls with minibatch noise, and one seed of one
 variant diverges late (a NaN loss) as real runs sometimes do.
 
-    SEEDBOARD_URL=http://127.0.0.1:8000 SEEDBOARD_TOKEN=... python demo_study.py [--project demo/cifar10]
+    SEEDBOARD_URL=http://127.0.0.1:8000 SEEDBOARD_TOKEN=... \
+        python demo_study.py [--project demo/cifar10]
 """
 
 from __future__ import annotations

@@ -7,12 +7,13 @@ non-finite encoding and the JSON serialization happen here, off the training loo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from .encoding import dumps, encode_float, to_float
+from .encoding import dumps, encode_float, loads, to_float
 
-__all__ = ["MAX_BATCH_POINTS", "Batch", "Batcher", "Rejected"]
+__all__ = ["MAX_BATCH_POINTS", "Batch", "Batcher", "Rejected", "batch_points"]
 
 # The server takes up to 50,000 points per request; 20,000 keeps bodies near 1 MB.
 MAX_BATCH_POINTS = 20_000
@@ -39,8 +40,13 @@ class Rejected:
 
     def as_record(self) -> dict[str, Any]:
         """The JSON line written to the spool's rejected file."""
-        return {"key": self.key, "step": self.step, "time": self.time,
-                "value": self.value, "reason": self.reason}
+        return {
+            "key": self.key,
+            "step": self.step,
+            "time": self.time,
+            "value": self.value,
+            "reason": self.reason,
+        }
 
 
 class Batcher:
@@ -68,17 +74,21 @@ class Batcher:
         """Add one ``log()`` entry; values that are not numbers go to `rejected`."""
         keys, steps, values, times = self._keys, self._steps, self._values, self._times
         for key, raw in metrics.items():
-            try:
-                value = to_float(raw)
-            except (TypeError, ValueError) as exc:
-                self.rejected.append(
-                    Rejected(key=key, step=step, time=time, value=repr(raw)[:200],
-                             reason=str(exc))
-                )
-                continue
+            if type(raw) is float and raw - raw == 0.0:
+                value: float | str = raw  # the common case, inlined: a finite float
+            else:
+                try:
+                    value = encode_float(to_float(raw))
+                except (TypeError, ValueError) as exc:
+                    self.rejected.append(
+                        Rejected(
+                            key=key, step=step, time=time, value=repr(raw)[:200], reason=str(exc)
+                        )
+                    )
+                    continue
             keys.append(key)
             steps.append(step)
-            values.append(encode_float(value))
+            values.append(value)
             times.append(time)
             if len(keys) >= self.max_points:
                 self.cut()
@@ -91,8 +101,12 @@ class Batcher:
         batch_id = str(uuid.uuid4())
         body = {
             "batch_id": batch_id,
-            "points": {"key": self._keys, "step": self._steps,
-                       "value": self._values, "time": self._times},
+            "points": {
+                "key": self._keys,
+                "step": self._steps,
+                "value": self._values,
+                "time": self._times,
+            },
         }
         self.ready.append(Batch(batch_id=batch_id, body=dumps(body), points=len(self._keys)))
         self._reset()
@@ -110,8 +124,6 @@ class Batcher:
 
 def batch_points(body: bytes) -> int:
     """Number of points in a stored request body (0 if it cannot be read)."""
-    from .encoding import loads
-
     try:
         return len(loads(body)["points"]["key"])
     except (ValueError, KeyError, TypeError):

@@ -14,8 +14,9 @@ from __future__ import annotations
 import email.utils
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any, Callable, Union
 
 import httpx
 
@@ -25,7 +26,7 @@ from .errors import APIError, TransportError, api_error_for
 __all__ = ["Client", "RetryPolicy", "parse_retry_after"]
 
 Deadline = Union[float, Callable[[], float], None]
-Params = Union[Mapping[str, Any], Sequence[tuple[str, Any]], None]
+Params = Union[Mapping[str, Any], list[tuple[str, Any]], None]
 
 _NO_RETRY_5XX = frozenset({501})
 
@@ -176,8 +177,13 @@ class Client:
             wait: float | None = None
             try:
                 response = self._http.request(
-                    method, path, params=params, json=json, content=content,
-                    headers=headers, timeout=timeout,
+                    method,
+                    path,
+                    params=params,
+                    json=json,
+                    content=content,
+                    headers=headers,
+                    timeout=timeout,
                 )
             except httpx.TransportError as exc:
                 failure: Exception = TransportError(f"{method} {path}: {exc!r}")
@@ -203,17 +209,33 @@ class Client:
         """``request("GET", ...)``."""
         return self.request("GET", path, params=params, deadline=deadline)
 
-    def post(self, path: str, *, json: Any = None, content: bytes | None = None,
-             deadline: Deadline = None, retry: bool = True) -> Any:
+    def post(
+        self,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        deadline: Deadline = None,
+        retry: bool = True,
+    ) -> Any:
         """``request("POST", ...)``."""
-        return self.request("POST", path, json=json, content=content, deadline=deadline,
-                            retry=retry)
+        return self.request(
+            "POST", path, json=json, content=content, deadline=deadline, retry=retry
+        )
 
-    def patch(self, path: str, *, json: Any = None, content: bytes | None = None,
-              deadline: Deadline = None, retry: bool = True) -> Any:
+    def patch(
+        self,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        deadline: Deadline = None,
+        retry: bool = True,
+    ) -> Any:
         """``request("PATCH", ...)``."""
-        return self.request("PATCH", path, json=json, content=content, deadline=deadline,
-                            retry=retry)
+        return self.request(
+            "PATCH", path, json=json, content=content, deadline=deadline, retry=retry
+        )
 
 
 def _sleep_until(until: float, deadline: Callable[[], float]) -> None:

@@ -102,7 +102,9 @@ def _positive_float(name: str, raw: str | float) -> float:
     return value
 
 
-def resolve_dir(dir: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Path:
+def resolve_dir(
+    dir: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
     """The SDK's home directory: argument > ``SEEDBOARD_DIR`` > ``~/.seedboard``."""
     env = os.environ if environ is None else environ
     raw = os.fspath(dir) if dir is not None else (_env(env, "SEEDBOARD_DIR") or "~/.seedboard")
@@ -160,7 +162,9 @@ def resolve_settings(
     if mode not in MODES:
         raise ConfigurationError(f"mode / SEEDBOARD_MODE must be one of {MODES}, got {mode!r}")
 
-    raw_timeout = flush_timeout if flush_timeout is not None else _env(env, "SEEDBOARD_FLUSH_TIMEOUT")
+    raw_timeout = (
+        flush_timeout if flush_timeout is not None else _env(env, "SEEDBOARD_FLUSH_TIMEOUT")
+    )
     timeout = (
         DEFAULT_FLUSH_TIMEOUT
         if raw_timeout is None
@@ -173,7 +177,11 @@ def resolve_settings(
         saved = load_settings_file(home)
         saved_url = normalize_url(saved["url"]) if saved.get("url") else None
         # A saved token belongs to the saved server: never send it to another one.
-        if token is None and saved.get("token") and (url is None or normalize_url(url) == saved_url):
+        if (
+            token is None
+            and saved.get("token")
+            and (url is None or normalize_url(url) == saved_url)
+        ):
             token = saved["token"]
         url = url or saved_url
     return Settings(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
 __all__ = [
     "JSON",
@@ -28,7 +28,7 @@ _NON_FINITE_OUT = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf
 _INF = math.inf
 
 
-def encode_float(value: float) -> Union[float, str]:
+def encode_float(value: float) -> float | str:
     """Return `value`, or its wire string when it is NaN or infinite."""
     if value - value == 0.0:  # false for NaN and for ±inf (inf - inf is NaN)
         return value
@@ -56,8 +56,6 @@ def to_float(value: Any) -> float:
     cls = type(value)
     if cls is float:
         return value  # type: ignore[no-any-return]
-    if cls is int or cls is bool:
-        return float(value)
     if isinstance(value, (str, bytes, bytearray)) or not hasattr(cls, "__float__"):
         raise TypeError(f"cannot log a value of type {cls.__name__}")
     try:
@@ -98,7 +96,7 @@ def _stdlib_dumps(obj: Any) -> bytes:
 
 
 dumps: Callable[[Any], bytes]
-loads: Callable[[Union[bytes, str]], Any]
+loads: Callable[[bytes | str], Any]
 try:  # orjson is optional: several times faster on large metric batches.
     import orjson as _orjson
 

@@ -67,7 +67,10 @@ class APIError(SeedboardError):
         code: str = "",
         field: str | None = None,
     ) -> None:
-        super().__init__(f"{status} {code}: {message}" if code else f"{status}: {message}")
+        text = f"{status} {code}: {message}" if code else f"{status}: {message}"
+        if field and field not in message:
+            text += f" (field: {field})"
+        super().__init__(text)
         self.status = status
         self.code = code
         self.message = message

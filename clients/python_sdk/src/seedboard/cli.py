@@ -1,0 +1,122 @@
+"""The ``seedboard`` command: login, sync, runs."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ._version import __version__
+from .api import Api
+from .client import Client, RetryPolicy
+from .config import normalize_url, resolve_dir, resolve_settings, save_login
+from .errors import SeedboardError
+from .sync import sync
+
+__all__ = ["main"]
+
+
+def _cmd_login(args: argparse.Namespace) -> int:
+    home = resolve_dir(args.dir)
+    current = resolve_settings(dir=home, mode="offline")
+    url = args.url or input(f"Seedboard URL [{current.url or ''}]: ").strip() or current.url
+    if not url:
+        print("error: a server URL is needed", file=sys.stderr)
+        return 2
+    url = normalize_url(url)
+    token = args.token or getpass.getpass("API token: ").strip()
+    if not token:
+        print("error: a token is needed", file=sys.stderr)
+        return 2
+    with Client(url, token, retry=RetryPolicy(budget=5.0)) as client:
+        me = client.get("auth/whoami/")
+    path = save_login(home, url=url, token=token)
+    teams = ", ".join(me.get("teams") or []) or "none"
+    print(f"Logged in to {url} as {me.get('user')} (teams: {teams}); saved to {path}")
+    return 0
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    report = sync(dir=args.dir, url=args.url, token=args.token, run_ids=args.run or None)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    with Api(dir=args.dir) as api:
+        runs = api.runs(
+            args.project, model=args.model, status=args.status, tag=args.tag, limit=args.limit
+        )
+    rows = [
+        [
+            r["id"][:8],
+            _text(r.get("name")),
+            _text(r.get("model")),
+            _text(r.get("seed")),
+            _text(r.get("status")),
+            _text(r.get("created_at"))[:19].replace("T", " "),
+        ]
+        for r in runs
+    ]
+    print(_table(rows, ["ID", "NAME", "MODEL", "SEED", "STATUS", "CREATED"]))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seedboard", description="Seedboard experiment tracker.")
+    parser.add_argument("--version", action="version", version=f"seedboard {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    login = sub.add_parser("login", help="check a token and save it with the server URL")
+    login.add_argument("--url", help="server address (prompted when missing)")
+    login.add_argument("--token", help="API token (prompted when missing)")
+    login.add_argument("--dir", help="settings directory (default: SEEDBOARD_DIR or ~/.seedboard)")
+    login.set_defaults(func=_cmd_login)
+
+    sync_p = sub.add_parser("sync", help="upload runs kept in the local spool")
+    sync_p.add_argument("--dir", help="SEEDBOARD_DIR holding the spool")
+    sync_p.add_argument("--url", help="server address (default: settings)")
+    sync_p.add_argument("--token", help="API token (default: settings)")
+    sync_p.add_argument("--run", action="append", help="only this run id (repeatable)")
+    sync_p.set_defaults(func=_cmd_sync)
+
+    runs = sub.add_parser("runs", help="list the runs of a project")
+    runs.add_argument("project", help="team/project")
+    runs.add_argument("--model")
+    runs.add_argument("--status")
+    runs.add_argument("--tag")
+    runs.add_argument("--limit", type=int, default=50, help="at most this many runs (default 50)")
+    runs.add_argument("--dir", help="SEEDBOARD_DIR holding the settings")
+    runs.set_defaults(func=_cmd_runs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``seedboard`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SeedboardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
