@@ -47,8 +47,21 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
     return total
 
 
-def postgres_processes() -> list[psutil.Process]:
-    return [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("postgres", "postmaster")]
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds of every PostgreSQL process (backends come and go, so keyed by pid)."""
+    usage = {}
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] in ("postgres", "postmaster"):
+            try:
+                times = process.cpu_times()
+                usage[process.pid] = times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+    return usage
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in postgres_cpu().items())
 
 
 def client_main(url: str, token: str, runs: list[int], steps: int, out: mp.Queue) -> None:
@@ -107,8 +120,8 @@ class PeakMemory(threading.Thread):
 def run_phase(url: str, token: str, server: psutil.Process, clients: int, n_runs: int, steps: int) -> dict[str, float]:
     queue: mp.Queue = mp.get_context("spawn").Queue()
     shares = [list(range(i, n_runs, clients)) for i in range(clients)]
-    web, pg = [server, *server.children(recursive=True)], postgres_processes()
-    web_cpu, pg_cpu = cpu_seconds(web), cpu_seconds(pg)
+    web = [server, *server.children(recursive=True)]
+    web_cpu, pg_before = cpu_seconds(web), postgres_cpu()
     memory = PeakMemory(server)
     memory.start()
     started = time.perf_counter()
@@ -130,7 +143,7 @@ def run_phase(url: str, token: str, server: psutil.Process, clients: int, n_runs
         "rate": points / elapsed,
         "client_us": sum(r["cpu"] for r in results) / points * 1e6,
         "web_us": (cpu_seconds(web) - web_cpu) / points * 1e6,
-        "pg_us": (cpu_seconds(pg) - pg_cpu) / points * 1e6,
+        "pg_us": postgres_cpu_since(pg_before) / points * 1e6,
         "peak_mb": memory.peak / 2**20,
     }
 

@@ -147,7 +147,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Serve static files from the apps' folders too, so the API docs work before collectstatic
 # (the embedded default and the tests); production images run collectstatic.
 WHITENOISE_USE_FINDERS = True
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at")
 
 # A metric batch of 50,000 points with long keys is a few MB of JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SEEDBOARD_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024)

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "server.core"
     label = "core"
+
+    def ready(self) -> None:
+        # Load the Celery app with Django so @shared_task binds to it; done here rather than
+        # in server/__init__.py so that importing server.analysis never imports Django.
+        import workers.celery  # noqa: F401

@@ -170,8 +170,9 @@ class RunListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = _checked(RunCreateInput, request.data)
         team_slug, project_slug = selectors.project_path_split(data.pop("project"))
-        team = selectors.team_for_member(user=request_user(request), slug=team_slug, write=True)
-        project = services.project_get_or_create(team=team, slug=project_slug)
+        project = services.project_for_new_run(
+            user=request_user(request), team_slug=team_slug, project_slug=project_slug
+        )
         run, created = services.run_create(project=project, run_id=data.pop("id", None), **data)
         return Response(RunOutput(run).data, status=201 if created else 200)
 

@@ -11,13 +11,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from server.accounts.models import Team, slug_validator
-from server.core.errors import Conflict, InvalidInput
-from server.tracking import points
+from server.core.errors import Conflict, InvalidInput, NotFound
+from server.tracking import points, selectors
 from server.tracking.batches import MetricBatch
 from server.tracking.models import IngestBatch, MetricKey, Project, Run, Variant
 from server.tracking.variants import variant_config, variant_fingerprint
@@ -39,12 +40,24 @@ def project_create(
         raise Conflict(f"Project {team.slug}/{slug} already exists.", field="slug") from None
 
 
+def project_for_new_run(*, user: User, team_slug: str, project_slug: str) -> Project:
+    """The project a new run goes to, created on first use when the user may write to its team.
+
+    One query when the project exists (the common case), so creating a run stays cheap.
+    """
+    try:
+        return selectors.project_get(user=user, team_slug=team_slug, project_slug=project_slug, write=True)
+    except NotFound:
+        team = selectors.team_for_member(user=user, slug=team_slug, write=True)
+    return project_get_or_create(team=team, slug=project_slug)
+
+
 def project_get_or_create(*, team: Team, slug: str) -> Project:
     try:
         slug_validator(slug)
     except ValidationError as exc:
         raise InvalidInput(f"project: {slug!r}: {exc.messages[0]}", field="project") from exc
-    project, _ = Project.objects.get_or_create(team=team, slug=slug, defaults={"name": slug})
+    project, _ = Project.objects.select_related("team").get_or_create(team=team, slug=slug, defaults={"name": slug})
     return project
 
 
@@ -107,12 +120,10 @@ def run_create(
 ) -> tuple[Run, bool]:
     """Create a run, or return the existing one when a client retries with the same id.
 
-    Returns (run, created). An id already used in another project is a conflict.
+    Returns (run, created). An id already used in another project is a conflict. The insert
+    is tried first: a new id (the common case) costs no lookup, a repeated one fails on the
+    unique index and is then fetched.
     """
-    if run_id is not None:
-        existing = _run_with_id(run_id=run_id, project=project)
-        if existing is not None:
-            return existing, False
     if seed is None and isinstance(config.get("seed"), int) and not isinstance(config.get("seed"), bool):
         seed = config["seed"]
     run_uuid = run_id or uuid.uuid4()
@@ -138,7 +149,7 @@ def run_create(
                 ended_at=None if status == Run.Status.RUNNING else now,
             )
     except IntegrityError:
-        # Two requests raced with the same client id: the other one won.
+        # A retry, or two requests racing with the same client id.
         existing = _run_with_id(run_id=run_uuid, project=project)
         if existing is None:
             raise
@@ -165,37 +176,37 @@ def run_update(
 ) -> Run:
     """Apply a partial update. `summary` is merged; a None value removes its key."""
     now = timezone.now()
-    fields: list[str] = []
+    changes: dict[str, Any] = {}
     with transaction.atomic():
-        # Lock the row so concurrent summary merges (heartbeat thread, finish) do not lose keys.
-        locked = Run.objects.select_for_update().get(pk=run.pk)
-        if heartbeat and status is None and locked.status == Run.Status.CRASHED:
+        # Lock the row so concurrent summary merges (heartbeat thread, finish) do not lose keys;
+        # read only the two columns the merge needs, then write with one UPDATE.
+        current_status, current_summary = (
+            Run.objects.select_for_update().filter(pk=run.pk).values_list("status", "summary").get()
+        )
+        if heartbeat and status is None and current_status == Run.Status.CRASHED:
             status = Run.Status.RUNNING  # it was only silent, not dead
-        if status is not None and status != locked.status:
-            locked.status = status
-            locked.ended_at = None if status == Run.Status.RUNNING else now
-            fields += ["status", "ended_at"]
+        if status is not None and status != current_status:
+            changes["status"] = status
+            changes["ended_at"] = None if status == Run.Status.RUNNING else now
         if summary is not None:
-            merged = dict(locked.summary)
+            merged = dict(current_summary)
             for key, value in summary.items():
                 if value is None:
                     merged.pop(key, None)
                 else:
                     merged[key] = value
-            locked.summary = merged
-            fields.append("summary")
+            changes["summary"] = merged
         for field, value in (("tags", tags), ("notes", notes), ("name", name)):
             if value is not None:
-                setattr(locked, field, value)
-                fields.append(field)
+                changes[field] = value
         if heartbeat or status == Run.Status.RUNNING:
-            locked.heartbeat_at = now
-            fields.append("heartbeat_at")
-        if fields:
-            locked.save(update_fields=fields)
-    locked.project = run.project
-    locked.variant = run.variant
-    return locked
+            changes["heartbeat_at"] = now
+        if changes:
+            Run.objects.filter(pk=run.pk).update(**changes)
+    run.status, run.summary = current_status, current_summary
+    for field, value in changes.items():
+        setattr(run, field, value)
+    return run
 
 
 def runs_mark_crashed(*, now: datetime | None = None) -> int:

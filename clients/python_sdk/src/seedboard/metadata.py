@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import socket
+import functools
 import subprocess
 import sys
 from typing import Any
@@ -38,8 +39,12 @@ def _git(*args: str, cwd: str | None = None) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+@functools.lru_cache(maxsize=8)
 def git_info(cwd: str | None = None) -> dict[str, Any]:
-    """``{"commit", "branch", "dirty"}`` of the repository around `cwd`, or {}."""
+    """``{"commit", "branch", "dirty"}`` of the repository around `cwd`, or {}.
+
+    Read once per process: a sweep that starts many runs pays for the three git calls once.
+    """
     commit = _git("rev-parse", "HEAD", cwd=cwd)
     if not commit:
         return {}
@@ -77,5 +82,5 @@ def collect_metadata() -> dict[str, Any]:
     }
     git = git_info()
     if git:
-        meta["git"] = git
+        meta["git"] = dict(git)
     return meta

@@ -1,0 +1,75 @@
+"""Seedboard's statistics engine: is a difference between variants bigger than seed noise?
+
+Pure numpy/scipy: functions take arrays (or mappings of variant name → seed scores) and return
+frozen dataclasses with ``to_dict()`` (JSON values, None instead of NaN/inf). Nothing here
+knows about Django or the rest of Seedboard. Methods, formulas and defaults follow
+STATISTICS.md §12; every module's docstring states its formulas and sources.
+
+Public entry points:
+- ``variant_describe`` / ``variants_describe`` — per-variant seed statistics (``descriptive``)
+- ``pair_compare`` / ``pairs_compare`` — A vs B tests, effect sizes, Holm, verdicts (``pairwise``)
+- ``variants_rank`` — ranks with bootstrap intervals, P(best), top group (``ranking``)
+- ``benchmark_compare`` — k variants x N tasks: Friedman, Nemenyi, Wilcoxon, rliable (``benchmark``)
+- ``curve_aggregate`` — learning curves on a common grid (``curves``)
+- ``trials_expected_max`` — expected best score vs number of trials (``tuning``)
+- ``detectable_difference``, ``seeds_needed``, ``power_plan`` — power analysis (``power``)
+- ``goal_for_key``, ``goal_resolve`` — metric direction (``goals``)
+- ``holm_adjust``, ``bh_adjust`` — multiple comparisons (``multitest``)
+"""
+
+from __future__ import annotations
+
+from ._common import METHOD_VERSION
+from .aggregates import AggregateScores
+from .benchmark import BenchmarkPair, BenchmarkResult, benchmark_compare
+from .curves import CurveAggregate, curve_aggregate, ema_debiased
+from .descriptive import VariantStats, variant_describe, variants_describe
+from .goals import goal_for_key, goal_orient, goal_resolve
+from .multitest import bh_adjust, holm_adjust
+from .pairwise import PairFamily, PairStats, pair_compare, pairs_compare
+from .power import (
+    PowerPlan,
+    detectable_difference,
+    min_p_mannwhitney,
+    min_p_wilcoxon,
+    noether_seeds,
+    power_plan,
+    seeds_needed,
+)
+from .ranking import RankEntry, Ranking, variants_rank
+from .tuning import ExpectedMaxCurve, trials_expected_max
+
+__all__ = [
+    "METHOD_VERSION",
+    "AggregateScores",
+    "BenchmarkPair",
+    "BenchmarkResult",
+    "CurveAggregate",
+    "ExpectedMaxCurve",
+    "PairFamily",
+    "PairStats",
+    "PowerPlan",
+    "RankEntry",
+    "Ranking",
+    "VariantStats",
+    "benchmark_compare",
+    "bh_adjust",
+    "curve_aggregate",
+    "detectable_difference",
+    "ema_debiased",
+    "goal_for_key",
+    "goal_orient",
+    "goal_resolve",
+    "holm_adjust",
+    "min_p_mannwhitney",
+    "min_p_wilcoxon",
+    "noether_seeds",
+    "pair_compare",
+    "pairs_compare",
+    "power_plan",
+    "seeds_needed",
+    "trials_expected_max",
+    "variant_describe",
+    "variants_describe",
+    "variants_rank",
+]
