@@ -30,6 +30,11 @@ TABLE = "tracking_metric_point"
 # PostgreSQL binary COPY: header, then per row a field count and (length, big-endian value) pairs.
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 _COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
+# A row out: field count, then (length, value) for run_id, step, value, wall_time: 38 bytes.
+_COPY_OUT_ROW = np.dtype(
+    [("fields", ">i2"), ("run_len", ">i4"), ("run", ">i8"), ("step_len", ">i4"), ("step", ">i8"),
+     ("value_len", ">i4"), ("value", ">f8"), ("time_len", ">i4"), ("time", ">f8")]
+)  # fmt: skip
 _COPY_IN_ROW = np.dtype(
     [
         ("fields", ">i2"),
@@ -38,15 +43,6 @@ _COPY_IN_ROW = np.dtype(
         ("value_len", ">i4"), ("value", ">f8"),
         ("time_len", ">i4"), ("time", ">f8"),
         ("key_len", ">i4"), ("key", ">i4"),
-    ]
-)  # fmt: skip
-_COPY_OUT_ROW = np.dtype(
-    [
-        ("fields", ">i2"),
-        ("run_len", ">i4"), ("run", ">i8"),
-        ("step_len", ">i4"), ("step", ">i8"),
-        ("value_len", ">i4"), ("value", ">f8"),
-        ("time_len", ">i4"), ("time", ">f8"),
     ]
 )  # fmt: skip
 
@@ -124,45 +120,74 @@ def points_read(
     """Every point of one key for the given runs, grouped by run, each in step order."""
     if not run_pks:
         return {}
-    where = (
-        "run_id = ANY(%s) AND key_id = %s"
-        if is_postgresql()
-        else f"run_id IN ({', '.join(['%s'] * len(run_pks))}) AND key_id = %s"
-    )
-    params: list[Any] = [list(run_pks)] if is_postgresql() else list(run_pks)
-    params.append(key_id)
+    if is_postgresql():
+        return _points_read_postgresql(run_pks, key_id, min_step, max_step)
+    where = f"run_id IN ({', '.join(['%s'] * len(run_pks))}) AND key_id = %s"
+    params: list[Any] = [*run_pks, key_id]
     if min_step is not None:
         where += " AND step >= %s"
         params.append(min_step)
     if max_step is not None:
         where += " AND step <= %s"
         params.append(max_step)
-    select = f"SELECT run_id, step, value, wall_time FROM {TABLE} WHERE {where} ORDER BY run_id, step"
     with connection.cursor() as cursor:
-        if is_postgresql():
-            # Binary COPY out parses straight into a numpy structured array: ~10x faster
-            # than fetching 100,000 tuples through the driver.
-            with cursor.cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT BINARY)", params) as copy:
-                payload = b"".join(bytes(chunk) for chunk in copy)
-            body = payload[len(_COPY_HEADER) : -len(_COPY_TRAILER)]
-            rows = np.frombuffer(body, dtype=_COPY_OUT_ROW)
-            run_col = rows["run"].astype(np.int64)
-            steps = rows["step"].astype(np.int64)
-            values = rows["value"].astype(np.float64)
-            times = rows["time"].astype(np.float64)
-        else:
-            cursor.execute(select, params)
-            fetched = cursor.fetchall()
-            run_col = np.array([r[0] for r in fetched], dtype=np.int64)
-            steps = np.array([r[1] for r in fetched], dtype=np.int64)
-            values = np.array([np.nan if r[2] is None else r[2] for r in fetched], dtype=np.float64)
-            times = np.array([r[3] for r in fetched], dtype=np.float64)
-    result: dict[int, Series] = {}
+        cursor.execute(
+            f"SELECT run_id, step, value, wall_time FROM {TABLE} WHERE {where} ORDER BY run_id, step", params
+        )
+        fetched = cursor.fetchall()
+    result: dict[int, list[tuple[Any, ...]]] = {}
+    for row in fetched:
+        result.setdefault(row[0], []).append(row)
+    return {
+        run_pk: Series(
+            np.array([r[1] for r in rows], dtype=np.int64),
+            np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float64),
+            np.array([r[3] for r in rows], dtype=np.float64),
+        )
+        for run_pk, rows in result.items()
+    }
+
+
+def _points_read_postgresql(
+    run_pks: Sequence[int], key_id: int, min_step: int | None, max_step: int | None
+) -> dict[int, Series]:
+    where = "run_id = ANY(%s) AND key_id = %s"
+    params: list[Any] = [list(run_pks), key_id]
+    if min_step is not None:
+        where += " AND step >= %s"
+        params.append(min_step)
+    if max_step is not None:
+        where += " AND step <= %s"
+        params.append(max_step)
+    # The index yields (run_id, key_id, step) order, so no sort. Binary COPY out parses
+    # straight into a numpy structured array, without a Python object per point.
+    select = f"SELECT run_id, step, value, wall_time FROM {TABLE} WHERE {where} ORDER BY run_id, step"
+    payload = bytearray()
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT BINARY)", params) as copy,
+    ):
+        while chunk := copy.read():
+            payload += chunk
+    rows = np.frombuffer(
+        payload,
+        dtype=_COPY_OUT_ROW,
+        offset=len(_COPY_HEADER),
+        count=(len(payload) - len(_COPY_HEADER) - len(_COPY_TRAILER)) // _COPY_OUT_ROW.itemsize,
+    )
+    run_col = rows["run"].astype(np.int64)
     boundaries = np.flatnonzero(np.diff(run_col)) + 1
-    for chunk in np.split(np.arange(len(run_col)), boundaries):
-        if len(chunk):
-            result[int(run_col[chunk[0]])] = Series(steps[chunk], values[chunk], times[chunk])
-    return result
+    starts, ends = np.r_[0, boundaries], np.r_[boundaries, len(rows)]
+    steps, values, times = (
+        rows["step"].astype(np.int64),
+        rows["value"].astype(np.float64),
+        rows["time"].astype(np.float64),
+    )
+    return {
+        int(run_col[lo]): Series(steps[lo:hi], values[lo:hi], times[lo:hi])
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True)
+        if hi > lo
+    }
 
 
 def points_delete_for_runs(*, run_pks: Sequence[int]) -> None:
