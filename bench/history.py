@@ -34,7 +34,9 @@ def main() -> None:
     if not base.startswith("postgres"):
         sys.exit("set DATABASE_URL to a PostgreSQL server (the benchmark creates its own scratch database)")
     os.environ.update(
-        DATABASE_URL=scratch_database(base), DJANGO_SETTINGS_MODULE="server.settings", SEEDBOARD_THROTTLE_ENABLED="false"
+        DATABASE_URL=scratch_database(base),
+        DJANGO_SETTINGS_MODULE="server.settings",
+        SEEDBOARD_THROTTLE_ENABLED="false",
     )
     import django
 
@@ -60,9 +62,14 @@ def main() -> None:
         for lo in range(0, args.steps, 50_000):
             steps = np.arange(lo, min(lo + 50_000, args.steps), dtype=np.int64)
             batch = MetricBatch(
-                uuid.uuid4(), ["val/acc"], np.zeros(len(steps), np.int32), steps, curve[steps], np.full(len(steps), 1.7e9)
+                uuid.uuid4(),
+                ["val/acc"],
+                np.zeros(len(steps), np.int32),
+                steps,
+                curve[steps],
+                np.full(len(steps), 1.7e9),
             )
-            services.metrics_ingest(run=run, batch=batch)
+            services.metrics_ingest(run_pk=run.pk, batch=batch)
     total = args.runs * args.steps
     from django.db import connection
 

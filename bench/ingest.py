@@ -184,7 +184,7 @@ def raw_copy_rate(n_runs: int, steps: int) -> float:
             batches.append((run, MetricBatch(uuid.uuid4(), KEYS, codes, step_col, values, times)))
     started = time.perf_counter()
     for run, batch in batches:
-        services.metrics_ingest(run=run, batch=batch)
+        services.metrics_ingest(run_pk=run.pk, batch=batch)
     return sum(len(b) for _, b in batches) / (time.perf_counter() - started)
 
 

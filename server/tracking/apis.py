@@ -215,8 +215,8 @@ class RunMetricsApi(APIView):
     )
     def post(self, request: Request, run_id: str) -> Response:
         batch = batch_parse(request.data, max_points=settings.SEEDBOARD_MAX_BATCH_POINTS)
-        run = selectors.run_get(user=request_user(request), run_id=run_id, write=True)
-        result = services.metrics_ingest(run=run, batch=batch)
+        run_pk = selectors.run_pk_for_write(user=request_user(request), run_id=run_id)
+        result = services.metrics_ingest(run_pk=run_pk, batch=batch)
         return Response({"batch_id": str(result.batch_id), "stored": result.stored, "duplicate": result.duplicate})
 
 

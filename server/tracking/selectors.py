@@ -86,6 +86,24 @@ def run_get(*, user: User, run_id: str | uuid.UUID, write: bool = False) -> Run:
     return run
 
 
+def run_pk_for_write(*, user: User, run_id: str) -> int:
+    """The internal key of a run the user may write to: the one lookup on the ingestion path,
+    so it reads two integers instead of the run's JSON columns."""
+    try:
+        run_uuid = uuid.UUID(run_id)
+    except ValueError:
+        raise NotFound(f"Run {run_id!r} not found.") from None
+    found = (
+        Run.objects.filter(uuid=run_uuid)
+        .annotate(role=_role_of(user, OuterRef("project__team")))
+        .values_list("pk", "role")
+        .first()
+    )
+    _require_role(found[1] if found else None, write=True, what=f"Run {run_uuid}")
+    assert found is not None
+    return int(found[0])
+
+
 def run_uuid_parse(raw: str, field: str = "run") -> uuid.UUID:
     try:
         return uuid.UUID(raw)

@@ -263,7 +263,7 @@ class IngestResult:
     duplicate: bool
 
 
-def metrics_ingest(*, run: Run, batch: MetricBatch) -> IngestResult:
+def metrics_ingest(*, run_pk: int, batch: MetricBatch) -> IngestResult:
     """Store a batch exactly once: batch row, COPY of the points and summary upsert in one transaction.
 
     The batch row goes first: a concurrent upload of the same batch blocks on its unique
@@ -275,21 +275,21 @@ def metrics_ingest(*, run: Run, batch: MetricBatch) -> IngestResult:
     order = np.lexsort((batch.steps, key_ids))
     key_ids, steps, values, times = key_ids[order], batch.steps[order], batch.values[order], batch.times[order]
     with transaction.atomic():
-        if not _batch_claim(run=run, batch=batch):
+        if not _batch_claim(run_pk=run_pk, batch=batch):
             return IngestResult(batch.batch_id, 0, True)
-        points.points_insert(run_pk=run.pk, key_ids=key_ids, steps=steps, values=values, times=times)
-        _summaries_upsert(run_pk=run.pk, key_ids=key_ids, steps=steps, values=values)
+        points.points_insert(run_pk=run_pk, key_ids=key_ids, steps=steps, values=values, times=times)
+        _summaries_upsert(run_pk=run_pk, key_ids=key_ids, steps=steps, values=values)
     return IngestResult(batch.batch_id, len(batch), False)
 
 
-def _batch_claim(*, run: Run, batch: MetricBatch) -> bool:
+def _batch_claim(*, run_pk: int, batch: MetricBatch) -> bool:
     field = IngestBatch._meta.get_field("batch_id")
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO tracking_ingestbatch (run_id, batch_id, points, created_at) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (run_id, batch_id) DO NOTHING",
             [
-                run.pk,
+                run_pk,
                 field.get_db_prep_value(batch.batch_id, connection),
                 len(batch),
                 connection.ops.adapt_datetimefield_value(timezone.now()),
