@@ -166,14 +166,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["server.core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "server.core.errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    # Generous: an SDK sends large batches, so a few requests a second is already heavy use.
-    "DEFAULT_THROTTLE_RATES": {"user": env_str("SEEDBOARD_THROTTLE_RATE", "100000/hour")},
+    "DEFAULT_THROTTLE_CLASSES": ["server.core.throttling.UserThrottle"],
     "UNAUTHENTICATED_USER": None,
 }
 SEEDBOARD_THROTTLE_ENABLED = env_bool("SEEDBOARD_THROTTLE_ENABLED", True)
-if not SEEDBOARD_THROTTLE_ENABLED:
-    REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = []
+# Generous: an SDK sends large batches, so a few requests a second is already heavy use.
+SEEDBOARD_THROTTLE_RATE = env_str("SEEDBOARD_THROTTLE_RATE", "100000/hour")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Seedboard API",
