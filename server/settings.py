@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "server.core",
     "server.accounts",
     "server.tracking",
+    "server.stats",
 ]
 
 MIDDLEWARE = [
@@ -186,11 +187,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "server.tracking.models.Run.Status",
+        "StatsStatusEnum": "server.stats.models.Status",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise the embedded default runs tasks in-process
 # (eager), which needs no broker server and suits one user on a laptop.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Eager tasks still open a producer: name a host so kombu does not warn about a missing one.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -199,12 +205,29 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "unacked_restore_interval": 2}
+# With acks_late, a task whose worker died is handed out again only after this many seconds,
+# so it must exceed the longest task (a full project recompute takes seconds, not minutes).
+# The tests lower it to see a killed worker's task come back.
+SEEDBOARD_CELERY_VISIBILITY_TIMEOUT = env_int("SEEDBOARD_CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+# Look for such tasks every 2 s (kombu's default scans only every 10 x 10 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": SEEDBOARD_CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": 2,
+    "unacked_restore_throttle": 1,
+}
 CELERY_BEAT_SCHEDULE = {
     "runs-mark-crashed": {"task": "seedboard.runs_mark_crashed", "schedule": 60.0},
+    "stats-requeue": {"task": "seedboard.stats_requeue", "schedule": 60.0},
 }
 # A running run without a heartbeat for this long is marked crashed (the SDK beats every ~15 s).
 SEEDBOARD_HEARTBEAT_TIMEOUT = env_int("SEEDBOARD_HEARTBEAT_TIMEOUT", 600, minimum=30)
+# Statistics waiting this long for a recompute that never started (a broker outage lost the
+# message) are queued again by the stats-requeue beat task; one "computing" for this long plus
+# the visibility timeout lost its worker and its message.
+SEEDBOARD_STATS_REQUEUE_AFTER = env_int("SEEDBOARD_STATS_REQUEUE_AFTER", 600, minimum=10)
+# Test hook: every statistics recompute sleeps this long after claiming its row, so a test
+# can kill a worker in the middle of one. Always 0 outside tests.
+SEEDBOARD_STATS_TEST_DELAY_MS = env_int("SEEDBOARD_STATS_TEST_DELAY_MS", 0, minimum=0)
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("server.accounts.urls")),
     path("api/v1/", include("server.tracking.urls")),
+    path("api/v1/", include("server.stats.urls")),
 ]
 
 handler400 = "server.core.errors.json_bad_request"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,8 @@ def api(client_for: Callable[..., APIClient]) -> APIClient:
     return client_for()
 
 
-def _database_url() -> str:
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for child processes (servers, workers)."""
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{settings['NAME']}"
@@ -119,7 +121,7 @@ def seedboard_server(transactional_db: None) -> Iterator[ServerProcess]:
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "SEEDBOARD_THROTTLE_ENABLED": "false",
         "DJANGO_SETTINGS_MODULE": "server.settings",
     }
@@ -145,3 +147,41 @@ def _clean_cache(django_db_blocker: pytest.FixtureRequest) -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+def broker_reset() -> None:
+    """Empty the test broker: queued messages and those a killed worker left unacknowledged.
+
+    Tasks queued by earlier tests (a live server has no worker) must not run in a later one.
+    """
+    import redis
+    from django.conf import settings
+
+    from workers.celery import app
+
+    app.control.purge()
+    redis.Redis.from_url(settings.REDIS_URL).delete("unacked", "unacked_index")
+
+
+@contextmanager
+def celery_worker_thread() -> Iterator[None]:
+    """A real Celery worker, in a thread of this process, consuming the Redis broker."""
+    import celery.contrib.testing.tasks  # noqa: F401  (registers the ping task start_worker uses)
+    from celery.contrib.testing.worker import start_worker
+
+    from workers.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
+        yield
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[None]:
+    """A worker thread on an emptied broker for the test's duration; skips without Redis."""
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        pytest.skip("needs a Redis broker (REDIS_URL)")
+    broker_reset()
+    with celery_worker_thread():
+        yield

@@ -1,20 +1,47 @@
-"""Thin tasks: JSON arguments, one service call, idempotent bodies (tasks are acks_late)."""
+"""Thin tasks: JSON arguments, one service call, idempotent bodies (tasks are acks_late).
+
+Only the database's transient errors are retried; anything else is a bug to see in the logs
+(the statistics row keeps the error and stays stale).
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.db import OperationalError
 
-from server.tracking import services
+from server.stats import services as stats_services
+from server.tracking import services as tracking_services
+
+RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "acks_late": True,
+}
 
 
-@shared_task(
-    name="seedboard.runs_mark_crashed",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name="seedboard.runs_mark_crashed", **RETRY)
 def runs_mark_crashed() -> int:
-    """Mark running runs whose heartbeat stopped as crashed; returns how many."""
-    return services.runs_mark_crashed()
+    """Mark running runs whose heartbeat stopped as crashed, and their statistics stale; returns how many."""
+    crashed = tracking_services.runs_mark_crashed()
+    stats_services.runs_changed(runs=crashed)
+    return len(crashed)
+
+
+@shared_task(name="seedboard.stats_recompute", ignore_result=True, **RETRY)
+def stats_recompute(project_id: int, metric: str) -> str:
+    """Recompute the per-variant statistics of one metric of a project (all its tasks)."""
+    return stats_services.stats_recompute(project_id=project_id, metric=metric)
+
+
+@shared_task(name="seedboard.comparison_recompute", ignore_result=True, **RETRY)
+def comparison_recompute(comparison_id: str) -> str:
+    """Recompute a saved comparison."""
+    return stats_services.comparison_recompute(comparison_id=comparison_id)
+
+
+@shared_task(name="seedboard.stats_requeue", **RETRY)
+def stats_requeue() -> int:
+    """Queue again the recomputes that a broker outage or a lost worker left behind; returns how many."""
+    return stats_services.stats_requeue()

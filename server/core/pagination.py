@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import orjson
 from django.db.models import F, Model, Q, QuerySet
+from rest_framework.request import Request
 
 from server.core.errors import InvalidInput
 
@@ -76,3 +77,12 @@ def keyset_page(
         return rows, None
     last = rows[page_size - 1]
     return rows[:page_size], cursor_encode(getattr(last, SORT), last.pk)
+
+
+def next_link(request: Request, cursor: str | None) -> str | None:
+    """The URL of the next page: this request's URL with `cursor` replaced, or None on the last page."""
+    if cursor is None:
+        return None
+    params = request.query_params.copy()
+    params["cursor"] = cursor
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")

@@ -13,8 +13,9 @@ from rest_framework.views import APIView
 
 from server.accounts.authentication import request_user
 from server.core.errors import InvalidInput
-from server.core.pagination import keyset_page
+from server.core.pagination import keyset_page, next_link
 from server.core.serializers import ErrorSerializer
+from server.stats import services as stats_services
 from server.tracking import filters, selectors, services
 from server.tracking.batches import batch_parse
 from server.tracking.models import Run
@@ -69,14 +70,6 @@ def _page_size(request: Request) -> int:
     return int(raw)
 
 
-def _next_link(request: Request, cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    params = request.query_params.copy()
-    params["cursor"] = cursor
-    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-
-
 def _checked(serializer_class: type, data: Any, **kwargs: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
@@ -121,7 +114,11 @@ class ProjectDetailApi(APIView):
     def patch(self, request: Request, team: str, project: str) -> Response:
         data = _checked(ProjectUpdateInput, request.data)
         found = selectors.project_get(user=request_user(request), team_slug=team, project_slug=project, write=True)
-        return Response(ProjectOutput(services.project_update(project=found, **data)).data)
+        previous_noise_keys = found.noise_keys
+        updated = services.project_update(project=found, **data)
+        if updated.noise_keys != previous_noise_keys:  # its variants were regrouped
+            stats_services.project_changed(project=updated)
+        return Response(ProjectOutput(updated).data)
 
 
 class RunListCreateApi(APIView):
@@ -160,7 +157,7 @@ class RunListCreateApi(APIView):
             cursor=request.query_params.get("cursor"),
             page_size=_page_size(request),
         )
-        return Response({"next": _next_link(request, cursor), "results": RunOutput(page, many=True).data})
+        return Response({"next": next_link(request, cursor), "results": RunOutput(page, many=True).data})
 
     @extend_schema(
         operation_id="runs_create",
@@ -174,6 +171,8 @@ class RunListCreateApi(APIView):
             user=request_user(request), team_slug=team_slug, project_slug=project_slug
         )
         run, created = services.run_create(project=project, run_id=data.pop("id", None), **data)
+        if created:  # a run created already ended (a replay) counts at once
+            stats_services.run_changed(run=run, previous_status=Run.Status.RUNNING, fields=["status"])
         return Response(RunOutput(run).data, status=201 if created else 200)
 
 
@@ -188,7 +187,11 @@ class RunDetailApi(APIView):
     def patch(self, request: Request, run_id: str) -> Response:
         data = _checked(RunUpdateInput, request.data)
         run = selectors.run_get(user=request_user(request), run_id=run_id, write=True)
-        return Response(RunOutput(services.run_update(run=run, **data)).data)
+        previous_status = run.status
+        run = services.run_update(run=run, **data)
+        # Statistics count finished, failed and crashed runs: mark the ones this run feeds stale.
+        stats_services.run_changed(run=run, previous_status=previous_status, fields=data.keys())
+        return Response(RunOutput(run).data)
 
 
 class RunMetricsApi(APIView):
@@ -215,8 +218,11 @@ class RunMetricsApi(APIView):
     )
     def post(self, request: Request, run_id: str) -> Response:
         batch = batch_parse(request.data, max_points=settings.SEEDBOARD_MAX_BATCH_POINTS)
-        run_pk = selectors.run_pk_for_write(user=request_user(request), run_id=run_id)
-        result = services.metrics_ingest(run_pk=run_pk, batch=batch)
+        run = selectors.run_ref_for_write(user=request_user(request), run_id=run_id)
+        result = services.metrics_ingest(run_pk=run.pk, batch=batch)
+        if run.status != Run.Status.RUNNING and not result.duplicate:
+            # Points of an ended run (a late upload or a replay) change its scores.
+            stats_services.run_points_added(run_pk=run.pk)
         return Response({"batch_id": str(result.batch_id), "stored": result.stored, "duplicate": result.duplicate})
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
@@ -86,9 +86,14 @@ def run_get(*, user: User, run_id: str | uuid.UUID, write: bool = False) -> Run:
     return run
 
 
-def run_pk_for_write(*, user: User, run_id: str) -> int:
-    """The internal key of a run the user may write to: the one lookup on the ingestion path,
-    so it reads two integers instead of the run's JSON columns."""
+class RunRef(NamedTuple):
+    pk: int
+    status: str
+
+
+def run_ref_for_write(*, user: User, run_id: str) -> RunRef:
+    """The internal key and status of a run the user may write to: the one lookup on the
+    ingestion path, so it reads two small columns instead of the run's JSON columns."""
     try:
         run_uuid = uuid.UUID(run_id)
     except ValueError:
@@ -96,12 +101,12 @@ def run_pk_for_write(*, user: User, run_id: str) -> int:
     found = (
         Run.objects.filter(uuid=run_uuid)
         .annotate(role=_role_of(user, OuterRef("project__team")))
-        .values_list("pk", "role")
+        .values_list("pk", "status", "role")
         .first()
     )
-    _require_role(found[1] if found else None, write=True, what=f"Run {run_uuid}")
+    _require_role(found[2] if found else None, write=True, what=f"Run {run_uuid}")
     assert found is not None
-    return int(found[0])
+    return RunRef(int(found[0]), str(found[1]))
 
 
 def run_uuid_parse(raw: str, field: str = "run") -> uuid.UUID:

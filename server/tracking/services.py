@@ -209,17 +209,25 @@ def run_update(
     return run
 
 
-def runs_mark_crashed(*, now: datetime | None = None) -> int:
-    """Mark running runs whose last heartbeat is older than the timeout as crashed.
+def runs_mark_crashed(*, now: datetime | None = None) -> list[Run]:
+    """Mark running runs whose last heartbeat is older than the timeout as crashed; returns them.
 
-    One conditional UPDATE, safe to run from several workers at once. A run that was only
-    silent (a long network outage) comes back to `running` with its next heartbeat.
+    One conditional UPDATE, safe to run from several workers at once: a run whose heartbeat
+    arrives meanwhile is not matched. The runs this call changed are read back by their
+    `ended_at`, which is this call's own timestamp. A run that was only silent (a long network
+    outage) comes back to `running` with its next heartbeat.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SEEDBOARD_HEARTBEAT_TIMEOUT)
-    return Run.objects.filter(status=Run.Status.RUNNING, heartbeat_at__lt=cutoff).update(
+    candidates = list(
+        Run.objects.filter(status=Run.Status.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", flat=True)
+    )
+    if not candidates:
+        return []
+    Run.objects.filter(pk__in=candidates, status=Run.Status.RUNNING, heartbeat_at__lt=cutoff).update(
         status=Run.Status.CRASHED, ended_at=now
     )
+    return list(Run.objects.filter(pk__in=candidates, status=Run.Status.CRASHED, ended_at=now))
 
 
 def runs_delete(*, runs: Iterable[Run]) -> None:

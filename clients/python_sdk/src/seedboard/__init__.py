@@ -13,6 +13,13 @@
     api = seedboard.Api()
     api.runs("demo/cifar10", model="resnet18").to_pandas()
 
+    # Is a variant better than another one, given seed noise?
+    run.define_metric("val/acc", goal="max", summary="best")   # or api.define_metric(...)
+    api.variants("demo/cifar10", "val/acc").to_pandas()      # mean, std, 95% CI per variant
+    result = api.compare("demo/cifar10", "val/acc", models=["resnet18", "vit"])
+    result.pairs_frame()                                     # diff, Welch/Holm p, verdict
+    api.curves("demo/cifar10", "val/acc").to_pandas()        # mean curve with 95% band
+
 Settings come from arguments, then ``SEEDBOARD_URL``/``SEEDBOARD_TOKEN``/
 ``SEEDBOARD_MODE``/``SEEDBOARD_DIR``, then the file written by ``seedboard login``.
 Points that cannot be sent are kept on disk; ``seedboard sync`` uploads them.
@@ -21,11 +28,12 @@ Points that cannot be sent are kept on disk; ``seedboard sync`` uploads them.
 from __future__ import annotations
 
 from ._version import __version__
-from .api import Api, History, RunList
+from .api import Api
 from .errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    ComparisonTimeout,
     ConfigurationError,
     ConflictError,
     NotFoundError,
@@ -36,6 +44,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
+from .records import Comparison, CurveList, History, RecordList, RunList, VariantList
 from .run import FinishResult, Run, init
 from .summary import Summary
 from .sync import SyncReport, sync
@@ -45,14 +54,18 @@ __all__ = [
     "Api",
     "AuthenticationError",
     "BadRequestError",
+    "Comparison",
+    "ComparisonTimeout",
     "ConfigurationError",
     "ConflictError",
+    "CurveList",
     "FinishResult",
     "History",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RecordList",
     "Run",
     "RunList",
     "SeedboardError",
@@ -60,6 +73,7 @@ __all__ = [
     "Summary",
     "SyncReport",
     "TransportError",
+    "VariantList",
     "__version__",
     "init",
     "sync",

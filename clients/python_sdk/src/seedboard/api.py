@@ -1,85 +1,29 @@
-"""The read API: `seedboard.Api` for runs, projects and metric histories.
+"""The read API: `seedboard.Api` for runs, projects, metric histories and statistics.
 
 Results are plain Python data (lists of dicts, dicts of lists) with a ``to_pandas()``
-method for when pandas is installed.
+method for when pandas is installed (see `records`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
+from urllib.parse import quote
 
 from .client import Client, RetryPolicy
 from .config import resolve_settings
+from .definitions import definitions_path, metric_definition, project_endpoint, project_parts
 from .encoding import decode_value
-
-if TYPE_CHECKING:  # pandas is an optional extra
-    import pandas
+from .errors import ComparisonTimeout
+from .records import Comparison, CurveList, History, RecordList, RunList, VariantList
 
 __all__ = ["Api", "History", "RunList"]
 
 ParamValue = Union[str, int, float, bool, None, Sequence[Any]]
 MAX_PAGE_SIZE = 500
-
-
-def _require_pandas() -> Any:
-    try:
-        import pandas
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("to_pandas() needs pandas: pip install 'seedboard[pandas]'") from None
-    return pandas
-
-
-def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and value:
-        for k, v in value.items():
-            _flatten(f"{prefix}.{k}", v, out)
-    else:
-        out[prefix] = value
-
-
-class RunList(list[dict[str, Any]]):
-    """A list of run records (dicts, as the server sends them)."""
-
-    def to_pandas(self) -> pandas.DataFrame:
-        """One row per run; `config` and `summary` are flattened to ``config.a.b`` columns."""
-        pd = _require_pandas()
-        rows = []
-        for record in self:
-            row = {k: v for k, v in record.items() if k not in ("config", "summary", "metrics")}
-            for part in ("config", "summary"):
-                for k, v in (record.get(part) or {}).items():
-                    _flatten(f"{part}.{k}", v, row)
-            rows.append(row)
-        frame: pandas.DataFrame = pd.DataFrame(rows)
-        return frame
-
-
-class History(dict[str, dict[str, list[Any]]]):
-    """``{key: {"step": [...], "value": [...], "time": [...]}}``, values as floats.
-
-    `downsampled` tells, per key, whether the server reduced the series (``max_points``).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.downsampled: dict[str, bool] = {}
-
-    def to_pandas(self) -> pandas.DataFrame:
-        """A long table with columns ``key, step, value, time``."""
-        pd = _require_pandas()
-        frames = [
-            pd.DataFrame({"key": key, "step": s["step"], "value": s["value"], "time": s["time"]})
-            for key, s in self.items()
-        ]
-        frame: pandas.DataFrame = (
-            pd.concat(frames, ignore_index=True)
-            if frames
-            else pd.DataFrame(columns=["key", "step", "value", "time"])
-        )
-        return frame
 
 
 def _param(value: Any) -> str:
@@ -91,8 +35,44 @@ def _param(value: Any) -> str:
     return json.dumps(value)
 
 
+def _meta(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a list response besides its records and pagination."""
+    return {k: v for k, v in body.items() if k not in ("results", "curves", "next")}
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    return value
+
+
+def _names(name: str, value: Any, field: str) -> list[str] | None:
+    """None, one name, or several: plain strings or records holding `field` (so that
+    ``variants=api.variants(...)[:2]`` works). Duplicates are dropped, order is kept."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, (str, Mapping)) else list(value)
+    if not items:
+        raise ValueError(f"{name} is empty: pass None to include every variant")
+    names = []
+    for item in items:
+        names.append(_text(name, item.get(field) if isinstance(item, Mapping) else item))
+    return list(dict.fromkeys(names))
+
+
+def _projects(value: str | Sequence[str]) -> list[str]:
+    paths = [value] if isinstance(value, str) else list(value)
+    if not paths:
+        raise ValueError("compare() needs at least one project")
+    for path in paths:
+        project_parts(path)
+    return paths
+
+
 class Api:
-    """Read access to a Seedboard server.
+    """Access to a Seedboard server: runs, histories, metric definitions, statistics.
 
     Args:
         url, token: default to ``SEEDBOARD_URL``/``SEEDBOARD_TOKEN`` or the login file.
@@ -222,6 +202,177 @@ class Api:
             }
             history.downsampled[key] = bool(series.get("downsampled", False))
         return history
+
+    # -- statistics -----------------------------------------------------------------
+    def metric_definitions(self, project: str) -> RecordList:
+        """Every metric key logged in a project with its definition: ``key``, ``goal``,
+        ``summary``, ``k``, ``step`` and ``declared`` (False: nobody defined it, so the
+        defaults apply).
+        """
+        body = self._client.get(definitions_path(project))
+        return RecordList(self._follow(body), meta=_meta(body))
+
+    def define_metric(
+        self,
+        project: str,
+        key: str,
+        goal: str | None = None,
+        summary: str = "last",
+        *,
+        k: int | None = None,
+        step: int | None = None,
+    ) -> dict[str, Any]:
+        """Declare how a metric is judged in a project, now; returns the stored definition.
+
+        Args:
+            goal: ``"max"`` or ``"min"``: which direction is better; None: the key's
+                default (``min`` for loss/error-like keys, else ``max``).
+            summary: how a run's curve becomes one number: ``"last"``, ``"best"`` (the
+                best value in the goal's direction), ``"min"``, ``"max"``,
+                ``"mean_last_k"`` (needs `k` >= 1) or ``"at_step"`` (needs `step` >= 0).
+                A value written to a run's ``summary[key]`` wins over this rule.
+
+        The project's statistics on this metric are recomputed. From a training script,
+        `Run.define_metric` does the same without waiting for the network.
+
+        Raises:
+            ValueError, TypeError: bad arguments (nothing is sent).
+        """
+        body = metric_definition(key, goal=goal, summary=summary, k=k, step=step)
+        return dict(self._client.put(definitions_path(project), json=body))
+
+    def variants(self, project: str, metric: str, *, task: str | None = None) -> VariantList:
+        """Seed statistics of every variant of a project on one metric (and `task`).
+
+        One record per (variant, task): ``variant``, ``model``, ``config``, ``task``,
+        ``runs``, ``n``, ``n_failed``, ``mean``, ``std`` (ddof=1), ``sem``, ``median``,
+        ``iqm``, ``ci_low``/``ci_high`` (95% Student-t interval of the mean), bootstrap
+        intervals, ``outliers``, ``mde``... Statistics that cannot be computed (n < 2)
+        are None with a reason. The list's ``status`` (``fresh``, ``stale``,
+        ``computing``) and ``computed_at`` say how current the numbers are; they are
+        maintained by the server as runs finish.
+        """
+        params: list[tuple[str, Any]] = [("metric", _text("metric", metric))]
+        if task is not None:
+            params.append(("task", task))
+        body = self._client.get(project_endpoint(project, "variants/"), params=params)
+        return VariantList(self._follow(body), meta=_meta(body))
+
+    def curves(
+        self,
+        project: str,
+        metric: str,
+        variants: str | Iterable[str | Mapping[str, Any]] | None = None,
+        *,
+        task: str | None = None,
+        points: int = 200,
+    ) -> CurveList:
+        """Learning curves of variants, aggregated over their finished seeds.
+
+        Each run is interpolated linearly on a common grid of about `points` steps (never
+        extrapolated); per step, the mean, std, 95% t-band and ``n`` (seeds present).
+        `variants`: fingerprints, or records with a ``variant`` field; None for all.
+        ``to_pandas()`` gives a long table (variant, task, step, mean, ci_low, ci_high, n).
+        """
+        if isinstance(points, bool) or not isinstance(points, int):
+            raise TypeError(f"points must be an int, got {type(points).__name__}")
+        if points < 2:
+            raise ValueError(f"points must be >= 2, got {points}")
+        params: list[tuple[str, Any]] = [("metric", _text("metric", metric))]
+        params += [("variant", v) for v in _names("variants", variants, "variant") or []]
+        if task is not None:
+            params.append(("task", task))
+        params.append(("points", points))
+        body = self._client.get(project_endpoint(project, "curves/"), params=params)
+        return CurveList(body.get("curves") or [], meta=_meta(body))
+
+    def compare(
+        self,
+        projects: str | Sequence[str],
+        metric: str,
+        variants: str | Iterable[str | Mapping[str, Any]] | None = None,
+        *,
+        models: str | Iterable[str] | None = None,
+        task: str | None = None,
+        baseline: str | Mapping[str, Any] | None = None,
+        wait: bool = True,
+        timeout: float = 120.0,
+        poll_interval: float = 0.5,
+    ) -> Comparison:
+        """Compare variants on a metric: tests, effect sizes, verdicts, ranking.
+
+        Saves a comparison on the server (it updates itself as new seeds finish and has
+        a stable `Comparison.url`), then, with `wait`, polls it every `poll_interval`
+        seconds until its statistics are ``fresh``.
+
+        Args:
+            projects: ``"team/project"`` or several; the caller must be able to read each.
+            variants: fingerprints, or records with a ``variant`` field (e.g. a slice of
+                `variants`); `models`: model names instead. Neither: every variant.
+            task: restrict to one task; without it, several tasks give a ``benchmark``.
+            baseline: compare every variant with this one only (a fingerprint or record),
+                instead of all pairs.
+            timeout: seconds to wait for fresh statistics.
+
+        Raises:
+            ComparisonTimeout: not fresh within `timeout` (the comparison stays saved
+                and keeps computing; the exception holds its last state).
+            NotFoundError: a project the caller may not read.
+        """
+        if timeout < 0 or not poll_interval > 0:
+            raise ValueError("timeout must be >= 0 and poll_interval > 0")
+        baseline_name = _names("baseline", baseline, "variant") if baseline is not None else None
+        body = {
+            "metric": _text("metric", metric),
+            "projects": _projects(projects),
+            "variants": _names("variants", variants, "variant"),
+            "models": _names("models", models, "model"),
+            "task": task,
+            "baseline": baseline_name[0] if baseline_name else None,
+        }
+        deadline = time.monotonic() + timeout
+        comparison = self._comparison(self._client.post("comparisons/", json=body))
+        if not wait:
+            return comparison
+        while comparison.status != "fresh":
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                # A recompute that failed leaves the statistics stale with its error.
+                error = f" (last error: {comparison.error})" if comparison.error else ""
+                raise ComparisonTimeout(
+                    f"comparison {comparison.id} is still {comparison.status!r} after "
+                    f"{timeout:g} s{error}; it stays saved on the server: fetch it later "
+                    f"with Api.comparison({comparison.id!r})",
+                    comparison=comparison,
+                )
+            time.sleep(min(poll_interval, remaining))
+            comparison = self.comparison(comparison.id)
+        return comparison
+
+    def comparison(self, comparison_id: str) -> Comparison:
+        """A saved comparison, as it is now (see ``status``)."""
+        path = f"comparisons/{quote(_text('comparison_id', comparison_id), safe='')}/"
+        return self._comparison(self._client.get(path))
+
+    def comparisons(self, project: str) -> list[Comparison]:
+        """The caller's saved comparisons that involve `project`."""
+        project_parts(project)
+        params: list[tuple[str, Any]] = [("project", project)]
+        return [self._comparison(c) for c in self._pages("comparisons/", params, limit=None)]
+
+    def _comparison(self, body: Mapping[str, Any]) -> Comparison:
+        url = f"{self._client.url}/api/v1/comparisons/{body.get('id')}/"
+        return Comparison(body, url=url)
+
+    def _follow(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The records of a list response, following ``next`` pages if it has any."""
+        records = list(body.get("results") or [])
+        url = body.get("next")
+        while url:
+            page = self._client.get(url)
+            records += page.get("results") or []
+            url = page.get("next")
+        return records
 
     def _pages(
         self, path: str, params: list[tuple[str, Any]], *, limit: int | None

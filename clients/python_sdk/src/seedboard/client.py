@@ -1,7 +1,9 @@
 """HTTP transport: explicit timeouts, capped exponential backoff with jitter, error mapping.
 
 Every write the SDK makes is idempotent (runs by client-made id, metric batches by
-``batch_id``, summary PATCHes merge), so any request may be retried. Retried: connection
+``batch_id``, summary PATCHes merge, metric definitions are PUT by key), so any request
+may be retried; the one exception, creating a saved comparison, at worst saves a
+duplicate comparison, which changes no data. Retried: connection
 errors, timeouts, 429 and 5xx (except 501). The wait before attempt *n+1* is drawn from
 ``[d/2, d]`` with ``d = min(cap, base * 2**n)`` ("equal jitter": spreads clients apart
 while keeping a floor), or the server's ``Retry-After`` when that is longer. Retrying
@@ -11,11 +13,10 @@ because the caller's promise is "give up within N seconds").
 
 from __future__ import annotations
 
-import functools
-import ssl
-
 import email.utils
+import functools
 import random
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -233,6 +234,17 @@ class Client:
         return self.request(
             "POST", path, json=json, content=content, deadline=deadline, retry=retry
         )
+
+    def put(
+        self,
+        path: str,
+        *,
+        json: Any = None,
+        deadline: Deadline = None,
+        retry: bool = True,
+    ) -> Any:
+        """``request("PUT", ...)``."""
+        return self.request("PUT", path, json=json, deadline=deadline, retry=retry)
 
     def patch(
         self,

@@ -6,6 +6,8 @@ The hierarchy::
     ├── ConfigurationError          no URL/token in online mode, a bad SEEDBOARD_* value
     ├── TransportError              the server could not be reached (connect, timeout)
     │                               within the retry budget
+    ├── ComparisonTimeout           `Api.compare(wait=True)`: the statistics were not
+    │                               fresh in time (also a builtin `TimeoutError`)
     └── APIError                    the server answered with an error body
         ├── BadRequestError         400 invalid / parse_error
         ├── AuthenticationError     401 not_authenticated (bad or revoked token)
@@ -24,10 +26,13 @@ caller's own arguments (a bad key or step) raise the builtin `ValueError`/`TypeE
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "ComparisonTimeout",
     "ConfigurationError",
     "ConflictError",
     "NotFoundError",
@@ -51,6 +56,24 @@ class ConfigurationError(SeedboardError):
 
 class TransportError(SeedboardError):
     """The server could not be reached within the retry budget (connect error, timeout)."""
+
+
+class ComparisonTimeout(SeedboardError, TimeoutError):
+    """A comparison's statistics did not become ``fresh`` within the wait.
+
+    The comparison is saved and keeps computing: `comparison` is its last state (the
+    previous statistics, if any, with their ``status``), and ``Api.comparison(id)``
+    fetches it again later.
+    """
+
+    def __init__(self, message: str, *, comparison: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.comparison = comparison
+
+    @property
+    def comparison_id(self) -> str:
+        """The id of the saved comparison."""
+        return str(self.comparison.get("id"))
 
 
 class APIError(SeedboardError):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import platform
 import socket
-import functools
 import subprocess
 import sys
 from typing import Any
@@ -39,12 +38,31 @@ def _git(*args: str, cwd: str | None = None) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
-@functools.lru_cache(maxsize=8)
 def git_info(cwd: str | None = None) -> dict[str, Any]:
     """``{"commit", "branch", "dirty"}`` of the repository around `cwd`, or {}.
 
-    Read once per process: a sweep that starts many runs pays for the three git calls once.
+    Read fresh at every `init` (a sweep may commit or edit files between runs), in one
+    ``git status --porcelain=v2 --branch`` call: about as cheap as a single
+    ``rev-parse``. Older gits without porcelain v2 get the three separate calls.
     """
+    status = _git("status", "--porcelain=v2", "--branch", "--untracked-files=no", cwd=cwd)
+    if status is None:
+        return _git_info_legacy(cwd)
+    lines = status.splitlines()
+    # Header lines look like "# branch.oid <sha>"; every other line is a changed file.
+    headers = dict(line[2:].partition(" ")[::2] for line in lines if line.startswith("# "))
+    commit = headers.get("branch.oid", "")
+    if not commit or commit == "(initial)":  # no commit yet
+        return {}
+    head = headers.get("branch.head", "")
+    info: dict[str, Any] = {"commit": commit}
+    if head:
+        info["branch"] = "HEAD" if head == "(detached)" else head  # as rev-parse --abbrev-ref
+    info["dirty"] = any(line and not line.startswith("#") for line in lines)
+    return info
+
+
+def _git_info_legacy(cwd: str | None) -> dict[str, Any]:
     commit = _git("rev-parse", "HEAD", cwd=cwd)
     if not commit:
         return {}
@@ -82,5 +100,5 @@ def collect_metadata() -> dict[str, Any]:
     }
     git = git_info()
     if git:
-        meta["git"] = dict(git)
+        meta["git"] = git
     return meta

@@ -23,6 +23,7 @@ from . import hooks
 from .batch import Batcher
 from .client import Client
 from .config import Settings, resolve_settings
+from .definitions import metric_definition
 from .encoding import jsonable
 from .errors import RateLimitError, ServerError, TransportError
 from .metadata import collect_metadata
@@ -202,6 +203,41 @@ class Run:
         batcher.cut()
         self._sender.spool_batches(batcher.take_ready(), batcher.take_rejected())
 
+    def define_metric(
+        self,
+        key: str,
+        goal: str | None = None,
+        summary: str = "last",
+        *,
+        k: int | None = None,
+        step: int | None = None,
+    ) -> None:
+        """Declare how `key` is judged in this run's project; returns at once.
+
+        Args:
+            key: the metric key, as logged.
+            goal: ``"max"`` or ``"min"``: which direction is better. None: the key's
+                default (``min`` when it contains loss, error, err, mse, mae, rmse or
+                perplexity, else ``max``).
+            summary: how a run's curve becomes one number for the statistics:
+                ``"last"`` (default), ``"best"`` (best value in the goal's direction),
+                ``"min"``, ``"max"``, ``"mean_last_k"`` (mean of the last `k` values) or
+                ``"at_step"`` (the value at `step`). A value written to
+                ``run.summary[key]`` wins over this rule.
+
+        The definition holds for the whole project (the last one sent wins). It is sent
+        by the background thread, retried like the points, and kept in the spool for
+        ``seedboard sync`` when the server cannot be reached or in offline mode.
+
+        Raises:
+            TypeError, ValueError: bad arguments (nothing is recorded then).
+            RuntimeError: when the run is already finished.
+        """
+        body = metric_definition(key, goal=goal, summary=summary, k=k, step=step)
+        if isinstance(self._queue, _FinishedQueue):
+            raise RuntimeError(f"run {self._id} is finished; use Api.define_metric instead")
+        self._sender.definitions.put(body)
+
     # -- finishing --------------------------------------------------------------------
     def finish(self, status: str = "finished", *, timeout: float | None = None) -> FinishResult:
         """End the run: send what is left (within `timeout` seconds, default
@@ -261,9 +297,11 @@ class Run:
         if spool_dir and self.mode == "offline":
             notes.append(f"offline run kept in {spool_dir}: run `seedboard sync` to upload it")
         elif spool_dir:
+            unsent = len(self._sender.definitions)
+            definitions = f", {unsent} metric definition(s)" if unsent else ""
             notes.append(
-                f"{spooled} point(s) and the run's final state were kept in {spool_dir}: "
-                "run `seedboard sync` to upload them"
+                f"{spooled} point(s){definitions} and the run's final state were kept in "
+                f"{spool_dir}: run `seedboard sync` to upload them"
             )
         for note in notes:
             warnings.warn(f"seedboard: {note}", RuntimeWarning, stacklevel=3)

@@ -2,7 +2,9 @@
 
 One daemon thread per run. Every ~0.1 s it drains the run's deque of raw ``log()``
 entries into a `Batcher`, and sends a batch when it is full (20,000 points) or at least
-every second. It PATCHes summary changes at the same cadence and a heartbeat every 15 s.
+every second. It PATCHes summary changes at the same cadence and a heartbeat every 15 s,
+and PUTs the metric definitions made with `Run.define_metric` (before the final status,
+so the recompute that a finishing run triggers already uses them).
 A sentinel entry tells it to stop: it then sends what is left until the finish deadline
 and writes the rest to the spool.
 
@@ -26,6 +28,7 @@ from typing import Any, Callable
 
 from .batch import Batch, Batcher, Rejected, batch_points
 from .client import Client
+from .definitions import PendingDefinitions, definitions_path
 from .errors import (
     APIError,
     AuthenticationError,
@@ -89,6 +92,7 @@ class Sender:
         summary: Summary,
         created: bool,
         batcher: Batcher | None = None,
+        definitions: PendingDefinitions | None = None,
     ) -> None:
         self.run_id = run_id
         self.queue = queue
@@ -98,6 +102,7 @@ class Sender:
         self.summary = summary
         self.created = created
         self.batcher = batcher or Batcher()
+        self.definitions = definitions if definitions is not None else PendingDefinitions()
         self.stats = SenderStats()
         self.drained = 0  # points taken off the queue; written by this thread only
         self._status = "running"
@@ -106,6 +111,7 @@ class Sender:
         self._next_probe = 0.0
         self._spool_run_written = False
         self._spooled_summary = -1  # Summary.version last written to run.json
+        self._spooled_definitions = 0  # PendingDefinitions.version last written there
         self._warned_rejected = False
         # Guards stats and spool bookkeeping, shared with log()'s overflow path.
         self._lock = threading.Lock()
@@ -164,6 +170,7 @@ class Sender:
             if now >= next_flush:
                 self.batcher.cut()
                 self._deliver_ready()
+                self._push_definitions()
                 beat = now >= next_beat
                 self._push_state(heartbeat=beat)
                 if beat:
@@ -201,10 +208,12 @@ class Sender:
         self._deliver_ready()
         if self.spool.batch_files() and self._may_call() and self._ensure_created():
             self._replay_own_spool()
+        self._push_definitions()
         final_sent = self._final_patch()
-        if final_sent and not self.spool.batch_files():
+        unsent = len(self.definitions) > 0  # left for `seedboard sync` in run.json
+        if final_sent and not unsent and not self.spool.batch_files():
             self.spool.finish()
-        elif self.spool.has_run() or self.spool.batch_files() or not final_sent:
+        elif self.spool.has_run() or self.spool.batch_files() or not final_sent or unsent:
             self._write_spool_run()
 
     def _rescue(self) -> None:
@@ -323,6 +332,25 @@ class Sender:
         except APIError as exc:
             self._warn(f"the server refused a summary update ({exc})")
 
+    def _push_definitions(self) -> None:
+        """PUT pending metric definitions; without a server, keep them in run.json."""
+        pending = self.definitions.snapshot()
+        if not pending:
+            return
+        if not self._may_call() or not self._ensure_created():
+            if self._spool_run_written and self._spooled_definitions != self.definitions.version:
+                self._write_spool_run()  # offline: on disk at once, for a replay
+            return
+        path = definitions_path(self.create["project"])
+        for body in pending:
+            try:
+                self._call("PUT", path, json=body, budget=10.0)
+            except _KEEP_FOR_LATER:
+                return  # still pending: retried at the next flush, or spooled at finish
+            except APIError as exc:  # resending cannot help
+                self._warn(f"the server refused the definition of {body['key']!r} ({exc})")
+            self.definitions.confirm(body)
+
     def _final_patch(self) -> bool:
         """PATCH status and summary; True when the server has the final state."""
         if not self._may_call() or not self._ensure_created():
@@ -366,12 +394,18 @@ class Sender:
 
     # -- the spool ------------------------------------------------------------------
     def _write_spool_run(self) -> None:
-        version = self.summary.version
+        version, definitions_version = self.summary.version, self.definitions.version
         state = {"status": self._status, "summary": self.summary.state()}
         url = self.client.url if self.client is not None else None
-        self.spool.write_run(create=self.create, state=state, url=url)
+        self.spool.write_run(
+            create=self.create,
+            state=state,
+            url=url,
+            metric_definitions=self.definitions.snapshot(),
+        )
         self._spool_run_written = True
         self._spooled_summary = version
+        self._spooled_definitions = definitions_version
 
     def _spool(self, batch: Batch) -> None:
         try:

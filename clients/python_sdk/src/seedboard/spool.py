@@ -5,7 +5,7 @@ Layout, one directory per run under ``SEEDBOARD_DIR/spool/``::
     <run_id>/
         run.json            {"version": 1, "run_id", "url", "create": <POST /runs/ body>,
                              "state": <final PATCH body: status, summary>, "pid", "host",
-                             "updated_at"}
+                             "updated_at", "metric_definitions": [<PUT body>, ...]}
         <batch_id>.json     the exact body of one POST /runs/<id>/metrics/ request
         <batch_id>.invalid  a body the server refused as invalid (kept, not replayed)
         rejected.jsonl      values that could not become floats, one JSON object a line
@@ -15,6 +15,11 @@ into place, so a crash leaves either the whole file or nothing. Because the serv
 stores a ``batch_id`` only once, replaying a file that was already uploaded is harmless,
 and a file is deleted only after the server confirmed it. ``run.json`` is rewritten the
 same atomic way whenever the run's state changes.
+
+``metric_definitions`` (optional, absent when empty) lists the `Run.define_metric` calls
+not yet confirmed by the server, as ``PUT .../metric-definitions/`` bodies; a sync
+replays them after creating the run. Files written before it existed lack it, which
+reads as "none", so the format stays version 1.
 """
 
 from __future__ import annotations
@@ -83,9 +88,17 @@ class RunSpool:
         return f"RunSpool({str(self.path)!r})"
 
     # -- run.json -------------------------------------------------------------------
-    def write_run(self, *, create: dict[str, Any], state: dict[str, Any], url: str | None) -> None:
-        """Record the create payload and the latest PATCH state of the run."""
-        record = {
+    def write_run(
+        self,
+        *,
+        create: dict[str, Any],
+        state: dict[str, Any],
+        url: str | None,
+        metric_definitions: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Record the create payload, the latest PATCH state of the run and the metric
+        definitions still to send."""
+        record: dict[str, Any] = {
             "version": SPOOL_VERSION,
             "run_id": self.run_id,
             "url": url,
@@ -95,6 +108,8 @@ class RunSpool:
             "host": socket.gethostname(),
             "updated_at": time.time(),
         }
+        if metric_definitions:
+            record["metric_definitions"] = metric_definitions
         data = json.dumps(record, indent=1, allow_nan=False).encode()
         with self._lock:
             self.path.mkdir(parents=True, exist_ok=True)

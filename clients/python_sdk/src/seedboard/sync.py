@@ -1,9 +1,10 @@
 """Replay of the spool: `seedboard sync` and `seedboard.sync()`.
 
-For each spooled run: POST the create payload (idempotent by run id), POST every batch
-file (idempotent by ``batch_id``), then PATCH the final state, deleting each file only
-after the server confirmed it. Interrupted at any point, a later sync picks up where this
-one stopped and still stores every point exactly once.
+For each spooled run: POST the create payload (idempotent by run id), PUT the metric
+definitions it made (idempotent by key), POST every batch file (idempotent by
+``batch_id``), then PATCH the final state, deleting each file only after the server
+confirmed it. Interrupted at any point, a later sync picks up where this one stopped and
+still stores every point exactly once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from .batch import batch_points
 from .client import Client, Deadline
 from .config import resolve_settings
+from .definitions import definitions_path
 from .errors import BadRequestError, PayloadTooLargeError, SeedboardError, TransportError
 from .spool import RunSpool, list_spooled_runs
 
@@ -123,17 +125,37 @@ def _final_state(record: dict[str, Any]) -> dict[str, Any]:
 def sync_run(
     client: Client, spool: RunSpool, *, deadline: Deadline = None, done: Upload | None = None
 ) -> Upload:
-    """Replay one spooled run (create, batches, final PATCH), then clear its spool."""
+    """Replay one spooled run (create, metric definitions, batches, final PATCH), then
+    clear its spool."""
     record = spool.read_run()
     if record is None:
         raise SeedboardError(f"{spool.path}: run.json is missing or unreadable")
     client.post("runs/", json=record["create"], deadline=deadline)
+    done = done if done is not None else Upload()
+    _replay_definitions(client, record, deadline=deadline, done=done)
     done = upload_batches(client, spool, deadline=deadline, done=done)
     state = _final_state(record)
     if state:
         client.patch(f"runs/{spool.run_id}/", json=state, deadline=deadline)
     spool.finish()
     return done
+
+
+def _replay_definitions(
+    client: Client, record: dict[str, Any], *, deadline: Deadline, done: Upload
+) -> None:
+    # The project exists once the run is created. Definitions are project-wide and the
+    # last one sent wins: a replay overrides one made online since, just as running the
+    # same script online at this moment would.
+    definitions = record.get("metric_definitions") or []
+    if not definitions:
+        return
+    path = definitions_path(record["create"]["project"])
+    for body in definitions:
+        try:
+            client.put(path, json=body, deadline=deadline)
+        except BadRequestError as exc:  # resending cannot help; say so and go on
+            done.invalid.append(f"metric definition {body.get('key')!r} refused ({exc})")
 
 
 def _pending(spool: RunSpool) -> tuple[int, int]:

@@ -1,0 +1,284 @@
+"""What the read API returns: plain records (dicts, lists) with ``to_pandas()`` helpers.
+
+Every container is a real ``list`` or ``dict`` holding the server's JSON as it came
+(statistics that could not be computed are None, with a reason in the record), so it
+prints, pickles and serializes like any other data. pandas is optional and imported
+only by the frame methods.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pandas is an optional extra
+    import pandas
+
+__all__ = [
+    "Comparison",
+    "CurveList",
+    "History",
+    "RecordList",
+    "RunList",
+    "VariantList",
+]
+
+CURVE_COLUMNS = ("variant", "task", "step", "mean", "std", "ci_low", "ci_high", "n")
+
+
+def _require_pandas() -> Any:
+    try:
+        import pandas
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError("to_pandas() needs pandas: pip install 'seedboard[pandas]'") from None
+    return pandas
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict) and value:
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}", v, out)
+    else:
+        out[prefix] = value
+
+
+def _float(value: Any) -> float:
+    # Statistics that could not be computed arrive as null; in a frame they are NaN.
+    return math.nan if value is None else float(value)
+
+
+class RecordList(list[dict[str, Any]]):
+    """A list of plain records (dicts) as the server sends them.
+
+    `meta` holds the rest of the response (e.g. ``status``, ``computed_at``).
+    """
+
+    def __init__(
+        self, records: Iterable[dict[str, Any]] = (), meta: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(records)
+        self.meta: dict[str, Any] = dict(meta or {})
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """One row per record; nested dicts become dotted columns (``config.optimizer.lr``)."""
+        pd = _require_pandas()
+        rows = []
+        for record in self:
+            row: dict[str, Any] = {}
+            for key, value in record.items():
+                _flatten(key, value, row)
+            rows.append(row)
+        frame: pandas.DataFrame = pd.DataFrame(rows)
+        return frame
+
+
+class RunList(RecordList):
+    """A list of run records (dicts, as the server sends them)."""
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """One row per run; `config` and `summary` are flattened to ``config.a.b`` columns."""
+        pd = _require_pandas()
+        rows = []
+        for record in self:
+            row = {k: v for k, v in record.items() if k not in ("config", "summary", "metrics")}
+            for part in ("config", "summary"):
+                for k, v in (record.get(part) or {}).items():
+                    _flatten(f"{part}.{k}", v, row)
+            rows.append(row)
+        frame: pandas.DataFrame = pd.DataFrame(rows)
+        return frame
+
+
+class VariantList(RecordList):
+    """Per-variant seed statistics of one metric, one record per (variant, task).
+
+    Each record has ``variant`` (fingerprint), ``model``, ``config``, ``task``, ``runs``,
+    ``n``, ``n_failed``, ``mean``, ``std``, ``ci_low``, ``ci_high``... The attributes
+    below say what the numbers are and how current they are.
+    """
+
+    @property
+    def metric(self) -> str | None:
+        """The metric key."""
+        return self.meta.get("metric")
+
+    @property
+    def goal(self) -> str | None:
+        """``"max"`` or ``"min"``: which direction is better."""
+        return self.meta.get("goal")
+
+    @property
+    def summary(self) -> str | None:
+        """How each run's curve became one number (``last``, ``best``...)."""
+        return self.meta.get("summary")
+
+    @property
+    def status(self) -> str | None:
+        """``fresh``, ``stale`` (a recompute is queued) or ``computing``."""
+        return self.meta.get("status")
+
+    @property
+    def computed_at(self) -> str | None:
+        """When these statistics were computed (ISO 8601), None before the first time."""
+        return self.meta.get("computed_at")
+
+    @property
+    def method_version(self) -> str | None:
+        """Version of the server's statistical methods."""
+        return self.meta.get("method_version")
+
+    @property
+    def error(self) -> str | None:
+        """Why the last recompute failed (the numbers are then the previous ones), or None."""
+        return self.meta.get("error")
+
+    @property
+    def bootstrap_seed(self) -> int | None:
+        """Seed of the bootstrap resamples (results are reproducible from it)."""
+        return self.meta.get("bootstrap_seed")
+
+
+class CurveList(RecordList):
+    """Aggregated learning curves, one record per (variant, task).
+
+    Each record holds parallel lists ``steps``, ``mean``, ``std``, ``ci_low``,
+    ``ci_high`` and ``n`` (seeds present at that step), plus ``intersection_low``/
+    ``intersection_high`` (the step range every seed covers) and ``n_runs``.
+    """
+
+    @property
+    def metric(self) -> str | None:
+        """The metric key."""
+        return self.meta.get("metric")
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """A long table: ``variant, task, step, mean, std, ci_low, ci_high, n``, one row
+        per (curve, grid step); missing values are NaN."""
+        pd = _require_pandas()
+        frames = []
+        for curve in self:
+            steps = curve.get("steps") or []
+            columns: dict[str, Any] = {
+                "variant": [curve.get("variant")] * len(steps),
+                "task": [curve.get("task")] * len(steps),
+                "step": [_float(s) for s in steps],
+            }
+            for name in ("mean", "std", "ci_low", "ci_high"):
+                columns[name] = [_float(v) for v in curve.get(name) or [None] * len(steps)]
+            columns["n"] = [int(v or 0) for v in curve.get("n") or [0] * len(steps)]
+            frames.append(pd.DataFrame(columns, columns=list(CURVE_COLUMNS)))
+        if not frames:
+            empty: pandas.DataFrame = pd.DataFrame(columns=list(CURVE_COLUMNS))
+            return empty
+        frame: pandas.DataFrame = pd.concat(frames, ignore_index=True)
+        return frame
+
+
+class History(dict[str, dict[str, list[Any]]]):
+    """``{key: {"step": [...], "value": [...], "time": [...]}}``, values as floats.
+
+    `downsampled` tells, per key, whether the server reduced the series (``max_points``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.downsampled: dict[str, bool] = {}
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """A long table with columns ``key, step, value, time``."""
+        pd = _require_pandas()
+        frames = [
+            pd.DataFrame({"key": key, "step": s["step"], "value": s["value"], "time": s["time"]})
+            for key, s in self.items()
+        ]
+        frame: pandas.DataFrame = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=["key", "step", "value", "time"])
+        )
+        return frame
+
+
+class Comparison(dict[str, Any]):
+    """A saved comparison: the body of ``GET /api/v1/comparisons/{id}/``.
+
+    The dict holds every field the server sent; the properties below are shortcuts.
+    ``variants`` has a per-variant block each, ``pairs`` one record per pair of variants
+    (``diff``, its Welch interval, ``welch_p``, ``p_holm``, ``hedges_g``,
+    ``prob_improvement``, ``verdict``...), ``ranking`` the ranks with their bootstrap
+    intervals, and ``benchmark`` the multi-task analysis when several tasks take part.
+    """
+
+    def __init__(self, body: Mapping[str, Any], *, url: str | None = None) -> None:
+        super().__init__(body)
+        self._url = url
+
+    def __repr__(self) -> str:
+        return (
+            f"<seedboard.Comparison {self.get('id')} metric={self.get('metric')!r} "
+            f"status={self.get('status')!r} variants={len(self.get('variants') or [])}>"
+        )
+
+    @property
+    def id(self) -> str:
+        """The comparison's id."""
+        return str(self["id"])
+
+    @property
+    def url(self) -> str | None:
+        """Its stable address, to share (the server's, or its API record's)."""
+        return self.get("url") or self._url
+
+    @property
+    def status(self) -> str | None:
+        """``fresh``, ``stale`` (a recompute is queued) or ``computing``."""
+        return self.get("status")
+
+    @property
+    def metric(self) -> str | None:
+        """The metric key compared."""
+        return self.get("metric")
+
+    @property
+    def computed_at(self) -> str | None:
+        """When the statistics were computed (ISO 8601)."""
+        return self.get("computed_at")
+
+    @property
+    def error(self) -> str | None:
+        """Why the last recompute failed (the statistics are then the previous ones)."""
+        return self.get("error")
+
+    @property
+    def variants(self) -> RecordList:
+        """Per-variant statistics blocks."""
+        return RecordList(self.get("variants") or [])
+
+    @property
+    def pairs(self) -> RecordList:
+        """One record per compared pair (A = ``a``, B = ``b``; ``diff`` is A - B)."""
+        return RecordList(self.get("pairs") or [])
+
+    @property
+    def ranking(self) -> dict[str, Any]:
+        """The ranking block (``entries``, ``leader``, ``top_group``...), {} if none."""
+        return dict(self.get("ranking") or {})
+
+    @property
+    def benchmark(self) -> dict[str, Any] | None:
+        """The multi-task analysis (Friedman, Nemenyi...), None with a single task."""
+        block = self.get("benchmark")
+        return dict(block) if block else None
+
+    def variants_frame(self) -> pandas.DataFrame:
+        """`variants` as a DataFrame, one row per variant (nested dicts flattened)."""
+        return self.variants.to_pandas()
+
+    def pairs_frame(self) -> pandas.DataFrame:
+        """`pairs` as a DataFrame, one row per pair."""
+        return self.pairs.to_pandas()
+
+    def ranking_frame(self) -> pandas.DataFrame:
+        """The ranking entries as a DataFrame, one row per (variant, task)."""
+        return RecordList(self.ranking.get("entries") or []).to_pandas()

@@ -1,0 +1,202 @@
+"""Reads of the statistics app, scoped like tracking's: other teams' objects are not found (404)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import F, Prefetch, QuerySet
+
+from server.accounts.models import Team
+from server.analysis import curve_aggregate
+from server.core.errors import InvalidInput, NotFound
+from server.stats import scores
+from server.stats.models import Comparison, MetricDefinition, MetricStats, VariantStatsResult
+from server.tracking import points
+from server.tracking.models import MetricKey, MetricSummary, Project, Run, Variant
+from server.tracking.selectors import MAX_RUNS_PER_HISTORY
+
+MAX_COMPARISON_VARIANTS = 500
+
+
+def _logged_key_id(*, project_id: int, metric: str) -> int | None:
+    """The key id of `metric` when some run of the project logged it, else None."""
+    key_id = MetricKey.objects.filter(name=metric).values_list("id", flat=True).first()
+    if key_id is None or not MetricSummary.objects.filter(key_id=key_id, run__project_id=project_id).exists():
+        return None
+    return int(key_id)
+
+
+def metric_exists(*, project_id: int, metric: str) -> bool:
+    """Whether the project has `metric`: statistics, a definition, a logged key or a summary entry."""
+    return (
+        MetricStats.objects.filter(project_id=project_id, metric=metric).exists()
+        or MetricDefinition.objects.filter(project_id=project_id, key=metric).exists()
+        or _logged_key_id(project_id=project_id, metric=metric) is not None
+        or Run.objects.filter(project_id=project_id, summary__has_key=metric).exists()
+    )
+
+
+def metric_definitions_list(*, project: Project) -> list[dict[str, Any]]:
+    """Every declared metric and every logged key of a project (with its default rule), by key."""
+    declared = {
+        definition.key: {
+            "key": definition.key,
+            "goal": definition.goal,
+            "summary": definition.summary,
+            "k": definition.k,
+            "step": definition.step,
+            "declared": True,
+        }
+        for definition in MetricDefinition.objects.filter(project=project)
+    }
+    logged = MetricKey.objects.filter(
+        pk__in=MetricSummary.objects.filter(run__project=project).values("key_id")
+    ).values_list("name", flat=True)
+    for name in logged:
+        if name not in declared:
+            declared[name] = {"key": name, **scores.metric_rule_default(name).to_dict(), "declared": False}
+    return [declared[name] for name in sorted(declared)]
+
+
+def variant_stats_results(*, stats: MetricStats, task: str | None) -> list[dict[str, Any]]:
+    """The stored variant blocks of a metric's statistics, of one task or of all, by task."""
+    rows = VariantStatsResult.objects.filter(stats=stats).order_by("task")
+    if task is not None:
+        rows = rows.filter(task=task)
+    return [block for payload in rows.values_list("payload", flat=True) for block in payload]
+
+
+def curves_aggregate(
+    *, project: Project, metric: str, variants: Sequence[str], task: str | None, points_per_curve: int
+) -> list[dict[str, Any]]:
+    """Learning curves of variants over their finished runs, one per (variant, task).
+
+    Without `variants`, every variant that logged the metric. At most MAX_RUNS_PER_HISTORY runs.
+    """
+    key_id = _logged_key_id(project_id=project.pk, metric=metric)
+    if key_id is None:
+        raise InvalidInput(f"metric: no run of {project.path} logged {metric!r}", field="metric")
+    chosen = Variant.objects.filter(project=project)
+    if variants:
+        found = dict(chosen.filter(fingerprint__in=variants).values_list("fingerprint", "pk"))
+        unknown = [fingerprint for fingerprint in variants if fingerprint not in found]
+        if unknown:
+            raise InvalidInput(f"variant: not a variant of {project.path}: {', '.join(unknown[:5])}", field="variant")
+        chosen = chosen.filter(pk__in=found.values())
+    else:
+        chosen = chosen.filter(
+            pk__in=MetricSummary.objects.filter(key_id=key_id, run__project=project).values("run__variant_id")
+        )
+    info = {pk: (fingerprint, model) for pk, fingerprint, model in chosen.values_list("pk", "fingerprint", "model")}
+    runs = Run.objects.filter(project=project, variant_id__in=list(info), status=Run.Status.FINISHED)
+    if task is not None:
+        runs = runs.filter(task=task)
+    selected = list(runs.order_by("pk").values_list("pk", "uuid", "variant_id", "task")[: MAX_RUNS_PER_HISTORY + 1])
+    if len(selected) > MAX_RUNS_PER_HISTORY:
+        raise InvalidInput(
+            f"At most {MAX_RUNS_PER_HISTORY} finished runs per request; choose variants (variant=) or a task.",
+            field="variant",
+        )
+    series = points.points_read(run_pks=[run[0] for run in selected], key_id=key_id)
+    groups: dict[tuple[str, int], list[tuple[int, uuid.UUID]]] = {}
+    for run_pk, run_uuid, variant_pk, run_task in selected:
+        groups.setdefault((run_task, variant_pk), []).append((run_pk, run_uuid))
+    empty = points.Series(*points.empty_columns())
+    curves = []
+    for (run_task, variant_pk), members in sorted(groups.items(), key=lambda item: (item[0][0], info[item[0][1]])):
+        histories = [series.get(run_pk, empty) for run_pk, _ in members]
+        aggregate = curve_aggregate(
+            [(history.steps, history.values) for history in histories],
+            n_points=points_per_curve,
+            max_union_points=points_per_curve,
+        )
+        fingerprint, model = info[variant_pk]
+        curves.append(
+            {
+                "variant": fingerprint,
+                "model": model,
+                "task": run_task,
+                "runs": [str(run_uuid) for _, run_uuid in members],
+                **aggregate.to_dict(),
+            }
+        )
+    return curves
+
+
+# ---------------------------------------------------------------------------- comparisons
+
+
+def comparison_selection_check(
+    *,
+    projects: Sequence[Project],
+    metric: str,
+    variants: Sequence[str] | None,
+    models: Sequence[str] | None,
+    task: str | None,
+    baseline: str | None,
+) -> None:
+    """InvalidInput unless the selection names existing things of these projects."""
+    paths = ", ".join(project.path for project in projects)
+    if not any(metric_exists(project_id=project.pk, metric=metric) for project in projects):
+        raise InvalidInput(f"metric: no run of {paths} has {metric!r}, and it is not defined", field="metric")
+    if variants is not None and models is not None:
+        raise InvalidInput("models: give variants or models, not both (neither: every variant)", field="models")
+    pool = Variant.objects.filter(project__in=projects)
+    if variants is not None:
+        known = set(pool.filter(fingerprint__in=variants).values_list("fingerprint", flat=True))
+        unknown = [fingerprint for fingerprint in variants if fingerprint not in known]
+        if unknown:
+            raise InvalidInput(f"variants: not a variant of {paths}: {', '.join(unknown[:5])}", field="variants")
+    elif models is not None:
+        pool = pool.filter(model__in=models)
+        if not pool.exists():
+            raise InvalidInput(f"models: no variant of {paths} has model {', '.join(models[:5])}", field="models")
+    chosen = set(variants) if variants is not None else set(pool.values_list("fingerprint", flat=True))
+    if len(chosen) > MAX_COMPARISON_VARIANTS:
+        raise InvalidInput(
+            f"{len(chosen)} variants: a comparison takes at most {MAX_COMPARISON_VARIANTS}; choose variants or models",
+            field="variants",
+        )
+    if baseline is not None and baseline not in chosen:
+        raise InvalidInput("baseline: not one of the compared variants", field="baseline")
+    if task is not None and not Run.objects.filter(project__in=projects, task=task).exists():
+        raise InvalidInput(f"task: no run of {paths} has task {task!r}", field="task")
+
+
+def _with_projects(comparisons: QuerySet[Comparison]) -> QuerySet[Comparison]:
+    projects = Project.objects.select_related("team").order_by("team__slug", "slug")
+    return comparisons.prefetch_related(Prefetch("projects", queryset=projects))
+
+
+def comparison_with_projects(*, pk: int) -> Comparison:
+    return _with_projects(Comparison.objects.filter(pk=pk)).get()
+
+
+def _comparisons_visible(user: User) -> QuerySet[Comparison]:
+    """Comparisons whose every project the user may read (a comparison shows all of their data)."""
+    other_teams = Team.objects.exclude(memberships__user=user)
+    return _with_projects(
+        Comparison.objects.filter(team__memberships__user=user).exclude(projects__team__in=other_teams)
+    )
+
+
+def comparison_get(*, user: User, comparison_id: str) -> Comparison:
+    try:
+        comparison_uuid = uuid.UUID(comparison_id)
+    except ValueError:
+        raise NotFound(f"Comparison {comparison_id[:60]!r} not found.") from None
+    comparison = _comparisons_visible(user).filter(uuid=comparison_uuid).first()
+    if comparison is None:
+        raise NotFound(f"Comparison {comparison_uuid} not found.")
+    return comparison
+
+
+def comparison_list(*, user: User, project: Project | None = None) -> QuerySet[Comparison]:
+    """The user's visible comparisons (of `project`), annotated with `sort_value` for keyset pagination."""
+    comparisons = _comparisons_visible(user)
+    if project is not None:
+        comparisons = comparisons.filter(projects=project)
+    return comparisons.annotate(sort_value=F("created_at"))

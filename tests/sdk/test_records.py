@@ -1,0 +1,102 @@
+"""The containers the statistics calls return, and their DataFrames, without a server."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import pytest
+import seedboard
+
+VARIANTS_BODY = {
+    "metric": "val/acc",
+    "goal": "max",
+    "summary": "best",
+    "status": "stale",
+    "computed_at": "2025-01-02T03:04:05Z",
+    "method_version": "1",
+    "bootstrap_seed": 123,
+    "results": [
+        {"variant": "a" * 32, "model": "resnet18", "config": {"opt": {"lr": 0.1}}, "task": "", "n": 3, "mean": 0.9},
+        {"variant": "b" * 32, "model": "vit", "config": {"opt": {"lr": 0.01}}, "task": "", "n": 1, "mean": 0.8,
+         "std": None, "reasons": {"std": "n < 2"}},
+    ],
+}  # fmt: skip
+
+
+def test_a_variant_list_is_a_plain_list_whose_response_fields_are_attributes() -> None:
+    rows = seedboard.VariantList(
+        VARIANTS_BODY["results"], meta={k: v for k, v in VARIANTS_BODY.items() if k != "results"}
+    )
+    assert isinstance(rows, list) and rows[1]["model"] == "vit"
+    assert (rows.status, rows.computed_at, rows.goal, rows.summary) == ("stale", "2025-01-02T03:04:05Z", "max", "best")
+    assert (rows.metric, rows.bootstrap_seed, rows.method_version) == ("val/acc", 123, "1")
+    copy = pickle.loads(pickle.dumps(rows))
+    assert copy == rows and copy.status == "stale"
+    assert rows[:1] == [rows[0]]  # slices are plain lists of the same records
+
+
+def test_record_frames_flatten_nested_dicts_and_show_missing_statistics_as_nan() -> None:
+    pytest.importorskip("pandas")
+    rows = seedboard.VariantList(VARIANTS_BODY["results"])
+    frame = rows.to_pandas()
+    assert list(frame["config.opt.lr"]) == [0.1, 0.01]
+    assert frame["reasons.std"].tolist()[1] == "n < 2"
+    assert math.isnan(frame["std"].tolist()[1])
+    assert seedboard.RecordList().to_pandas().empty
+
+
+def test_curves_become_a_long_table_one_row_per_variant_and_step() -> None:
+    pytest.importorskip("pandas")
+    curves = seedboard.CurveList(
+        [
+            {"variant": "a", "task": "t", "steps": [0, 5, 10], "mean": [1.0, 2.0, 3.0], "std": [None, 0.5, 0.5],
+             "ci_low": [None, 1.0, 2.0], "ci_high": [None, 3.0, 4.0], "n": [1, 2, 2]},
+            {"variant": "b", "task": "t", "steps": [0, 10], "mean": [0.0, 1.0], "std": [0.1, 0.1],
+             "ci_low": [-1.0, 0.0], "ci_high": [1.0, 2.0], "n": [3, 3]},
+        ],
+        meta={"metric": "val/acc"},
+    )  # fmt: skip
+    frame = curves.to_pandas()
+    assert curves.metric == "val/acc"
+    assert list(frame.columns) == ["variant", "task", "step", "mean", "std", "ci_low", "ci_high", "n"]
+    assert frame[["variant", "step", "mean", "n"]].values.tolist() == [
+        ["a", 0.0, 1.0, 1],
+        ["a", 5.0, 2.0, 2],
+        ["a", 10.0, 3.0, 2],
+        ["b", 0.0, 0.0, 3],
+        ["b", 10.0, 1.0, 3],
+    ]
+    assert math.isnan(frame["ci_low"][0]) and frame["ci_high"][1] == 3.0
+    assert list(seedboard.CurveList().to_pandas().columns) == list(frame.columns)
+
+
+def test_a_comparison_is_a_dict_with_shortcuts_and_frames() -> None:
+    body = {
+        "id": "c0ffee",
+        "status": "fresh",
+        "metric": "val/acc",
+        "computed_at": "2025-01-02T03:04:05Z",
+        "variants": [{"variant": "a", "n": 3, "mean": 0.9}, {"variant": "b", "n": 3, "mean": 0.8}],
+        "pairs": [{"a": "a", "b": "b", "diff": 0.1, "welch_p": 0.01, "verdict": "a_better"}],
+        "ranking": {"entries": [{"name": "a", "rank": 1.0}, {"name": "b", "rank": 2.0}], "leader": "a"},
+        "benchmark": None,
+    }
+    comparison = seedboard.Comparison(body, url="http://sb.example/api/v1/comparisons/c0ffee/")
+    assert comparison == body and comparison["pairs"][0]["verdict"] == "a_better"
+    assert (comparison.id, comparison.status, comparison.metric) == ("c0ffee", "fresh", "val/acc")
+    assert comparison.url == "http://sb.example/api/v1/comparisons/c0ffee/"
+    assert [v["variant"] for v in comparison.variants] == ["a", "b"]
+    assert comparison.ranking["leader"] == "a" and comparison.benchmark is None
+    assert "c0ffee" in repr(comparison) and "fresh" in repr(comparison)
+
+    pytest.importorskip("pandas")
+    assert comparison.pairs_frame()[["a", "b", "diff"]].values.tolist() == [["a", "b", 0.1]]
+    assert comparison.variants_frame()["mean"].tolist() == [0.9, 0.8]
+    assert comparison.ranking_frame()["rank"].tolist() == [1.0, 2.0]
+
+
+def test_a_comparison_timeout_is_a_seedboard_error_and_a_builtin_timeout() -> None:
+    error = seedboard.ComparisonTimeout("late", comparison=seedboard.Comparison({"id": "x", "status": "stale"}))
+    assert isinstance(error, seedboard.SeedboardError) and isinstance(error, TimeoutError)
+    assert error.comparison_id == "x" and error.comparison["status"] == "stale"
