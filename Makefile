@@ -32,3 +32,5 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/ingest.py
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/history.py
+	$(PY) bench/stats.py
