@@ -68,6 +68,7 @@ def _comparison(comparison: Comparison, *, full: bool) -> dict[str, Any]:
         "task": comparison.task,
         "selection": {"variants": comparison.variants, "models": comparison.model_names},
         "baseline": comparison.baseline,
+        "normalize": comparison.normalize,
         "created_at": _time(comparison.created_at),
         "computed_at": _time(comparison.computed_at),
     }

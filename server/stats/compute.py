@@ -10,7 +10,7 @@ those inputs so that an unchanged recompute can skip the work.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,8 +145,19 @@ def project_payloads(groups: Sequence[Group], *, seed: int) -> dict[str, list[di
     return by_task
 
 
-def comparison_payload(groups: Sequence[Group], *, goal: str, baseline: str | None, seed: int) -> dict[str, Any]:
-    """Variants, pairs (Holm within each task), ranking per task, and a benchmark over several tasks."""
+def comparison_payload(
+    groups: Sequence[Group],
+    *,
+    goal: str,
+    baseline: str | None,
+    seed: int,
+    normalize: Mapping[str, Mapping[str, float]] | None = None,
+) -> dict[str, Any]:
+    """Variants, pairs (Holm within each task), ranking per task, and a benchmark over several tasks.
+
+    `normalize` ({task: {"random", "reference"}}) applies to the benchmark only; per-task
+    statistics stay in the metric's units.
+    """
     tasks = sorted({group.task for group in groups})
     warnings: list[str] = []
     pairs: list[dict[str, Any]] = []
@@ -179,7 +190,18 @@ def comparison_payload(groups: Sequence[Group], *, goal: str, baseline: str | No
         for group in groups:
             cells[group.variant][group.task] = group.scores
             failed[group.variant][group.task] = group.n_unscored
-        benchmark = benchmark_compare(cells, goal=goal, n_failed=failed, seed=seed).to_dict()  # type: ignore[arg-type]
+        baselines = (
+            {task: (float(pair["random"]), float(pair["reference"])) for task, pair in normalize.items()}
+            if normalize
+            else None
+        )
+        benchmark = benchmark_compare(
+            cells,
+            goal=goal,  # type: ignore[arg-type]
+            baselines=baselines,
+            n_failed=failed,
+            seed=seed,
+        ).to_dict()
     return {
         "tasks": tasks,
         "warnings": warnings,

@@ -131,6 +131,8 @@ class Comparison(Recomputed):
     model_names = models.JSONField(null=True, blank=True)
     task = models.CharField(max_length=200, null=True, blank=True)  # None: every task
     baseline = models.CharField(max_length=32, null=True, blank=True)
+    # Per-task {"random": x, "reference": y}: benchmark scores normalised to (x - random)/(reference - random).
+    normalize = models.JSONField(null=True, blank=True)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -137,6 +137,7 @@ def comparison_selection_check(
     models: Sequence[str] | None,
     task: str | None,
     baseline: str | None,
+    normalize: Mapping[str, Any] | None = None,
 ) -> None:
     """InvalidInput unless the selection names existing things of these projects."""
     paths = ", ".join(project.path for project in projects)
@@ -164,6 +165,15 @@ def comparison_selection_check(
         raise InvalidInput("baseline: not one of the compared variants", field="baseline")
     if task is not None and not Run.objects.filter(project__in=projects, task=task).exists():
         raise InvalidInput(f"task: no run of {paths} has task {task!r}", field="task")
+    if normalize:
+        present = set(
+            Run.objects.filter(project__in=projects, task__in=list(normalize)).values_list("task", flat=True).distinct()
+        )
+        absent = [name for name in normalize if name not in present]
+        if absent:
+            raise InvalidInput(
+                f"normalize: no run of {paths} has task {', '.join(map(repr, absent[:5]))}", field="normalize"
+            )
 
 
 def _with_projects(comparisons: QuerySet[Comparison]) -> QuerySet[Comparison]:

@@ -17,6 +17,7 @@ from server.stats.models import Goal, Status, Summary
 INT64 = 2**63
 FINGERPRINT = r"^[0-9a-f]{32}$"
 MAX_CURVE_POINTS = 2000
+MAX_NORMALIZED_TASKS = 1000
 
 
 class FingerprintField(serializers.RegexField):
@@ -75,6 +76,16 @@ class CurvesQuery(StrictSerializer):
     points = serializers.IntegerField(min_value=2, max_value=MAX_CURVE_POINTS, required=False, default=200)
 
 
+class TaskNormalizationInput(StrictSerializer):
+    random = serializers.FloatField(help_text="The score that normalises to 0 (e.g. a random policy).")
+    reference = serializers.FloatField(help_text="The score that normalises to 1 (e.g. a human or a published model).")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["random"] == attrs["reference"]:
+            raise serializers.ValidationError({"reference": ["Must differ from random."]})
+        return attrs
+
+
 class ComparisonCreateInput(StrictSerializer):
     metric = _metric_field()
     projects = serializers.ListField(
@@ -94,6 +105,22 @@ class ComparisonCreateInput(StrictSerializer):
     )
     task = _task_field(required=False, allow_null=True, default=None, help_text="null: every task.")
     baseline = FingerprintField(required=False, allow_null=True, default=None)
+    normalize = serializers.DictField(
+        child=TaskNormalizationInput(),
+        allow_empty=False,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "Per task {random, reference}: the cross-task benchmark uses (x - random)/(reference - random), "
+            "so 0 is random and 1 the reference; tasks without one are left out of it."
+        ),
+    )
+
+    def validate_normalize(self, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and (len(value) > MAX_NORMALIZED_TASKS or any(len(task) > 200 for task in value)):
+            raise serializers.ValidationError(f"At most {MAX_NORMALIZED_TASKS} tasks of at most 200 characters.")
+        return value
 
 
 class ComparisonListQuery(StrictSerializer):
@@ -287,6 +314,11 @@ class ComparisonSelectionOutput(serializers.Serializer):  # type: ignore[type-ar
     models = serializers.ListField(child=serializers.CharField(), allow_null=True)
 
 
+class TaskNormalizationOutput(serializers.Serializer):  # type: ignore[type-arg]
+    random = serializers.FloatField()
+    reference = serializers.FloatField()
+
+
 class ComparisonSummaryOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=Status.choices)
@@ -295,6 +327,7 @@ class ComparisonSummaryOutput(serializers.Serializer):  # type: ignore[type-arg]
     task = serializers.CharField(allow_null=True, allow_blank=True)
     selection = ComparisonSelectionOutput()
     baseline = serializers.CharField(allow_null=True)
+    normalize = serializers.DictField(child=TaskNormalizationOutput(), allow_null=True)
     created_at = serializers.DateTimeField()
     computed_at = serializers.DateTimeField(allow_null=True)
 

@@ -328,6 +328,7 @@ def comparison_create(
     models: list[str] | None = None,
     task: str | None = None,
     baseline: str | None = None,
+    normalize: dict[str, dict[str, float]] | None = None,
 ) -> Comparison:
     """Save a comparison and queue its computation. Every project must be readable by `user` (404 otherwise)."""
     found: list[Project] = []
@@ -335,7 +336,13 @@ def comparison_create(
         team_slug, project_slug = tracking_selectors.project_path_split(path, field="projects")
         found.append(tracking_selectors.project_get(user=user, team_slug=team_slug, project_slug=project_slug))
     selectors.comparison_selection_check(
-        projects=found, metric=metric, variants=variants, models=models, task=task, baseline=baseline
+        projects=found,
+        metric=metric,
+        variants=variants,
+        models=models,
+        task=task,
+        baseline=baseline,
+        normalize=normalize,
     )
     with transaction.atomic():
         comparison = Comparison.objects.create(
@@ -346,6 +353,7 @@ def comparison_create(
             model_names=models,
             task=task,
             baseline=baseline,
+            normalize=normalize,
             status=Status.COMPUTING,
             pending=True,
             marked_at=timezone.now(),
@@ -392,6 +400,7 @@ def _comparison_compute(comparison: Comparison) -> dict[str, Any] | None:
         "rules": [rule.to_dict() for rule in rules],
         "projects": [path for path, _ in tables],
         "selection": [comparison.variants, comparison.model_names, comparison.task, comparison.baseline],
+        "normalize": comparison.normalize,
         "seed": seed,
     }
     fingerprint = compute.inputs_fingerprint([table for _, table in tables], context)
@@ -413,7 +422,9 @@ def _comparison_compute(comparison: Comparison) -> dict[str, Any] | None:
         return not chosen_models or info.model in chosen_models
 
     groups = compute.groups_build(tables, select=select, task=comparison.task)
-    payload = compute.comparison_payload(groups, goal=rule.goal, baseline=comparison.baseline, seed=seed)
+    payload = compute.comparison_payload(
+        groups, goal=rule.goal, baseline=comparison.baseline, normalize=comparison.normalize, seed=seed
+    )
     payload["warnings"] = warnings + payload["warnings"]
     payload.update(rule.to_dict())
     return {

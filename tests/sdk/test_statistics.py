@@ -210,6 +210,12 @@ def test_compare_waits_for_fresh_statistics_that_match_welch_and_the_curves_matc
     both = sdk_api.curves(study.project, METRIC, task="cifar10", points=20)
     assert sorted(c["variant"] for c in both) == sorted(fingerprint.values())
 
+    # Benchmark normalisation travels as {"random", "reference"} per task, from pairs or mappings.
+    normalized = sdk_api.compare(study.project, METRIC, task="cifar10", normalize={"cifar10": (0.5, 1)}, wait=False)
+    assert normalized["normalize"] == {"cifar10": {"random": 0.5, "reference": 1.0}}
+    with pytest.raises(TypeError, match="normalize"):
+        sdk_api.compare(study.project, METRIC, normalize={"cifar10": {"random": 0.5}}, wait=False)
+
 
 def _t_interval_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     half = stats.t.ppf(0.975, x.shape[0] - 1) * x.std(axis=0, ddof=1) / np.sqrt(x.shape[0])

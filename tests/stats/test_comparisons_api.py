@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from scipy import stats as scipy_stats
 
 from server.accounts.models import Team
 from server.analysis import pairs_compare, variants_rank
@@ -96,6 +97,26 @@ def test_several_tasks_add_a_benchmark_and_per_task_pairs_and_ranks(db, api, pro
     assert min(benchmark["average_ranks"].values()) == 1.0  # resnet18 wins every task
 
 
+NORM = {"random": 0.5, "reference": 1.0}
+
+
+def test_normalize_puts_the_benchmark_on_a_common_scale_and_leaves_per_task_units(db, api, project, compare):
+    log_study(project, tasks=("a", "b", "c"))
+    normalize = {"a": {"random": 0.5, "reference": 1.0}, "b": {"random": 0.0, "reference": 0.5}}
+    body = compare({"metric": "val/acc", "projects": ["acme/study"], "normalize": normalize})
+    assert body["normalize"] == normalize
+    benchmark = body["benchmark"]
+    assert benchmark["normalized"] is True and benchmark["tasks"] == ["a", "b"]
+    assert benchmark["dropped_tasks"] == {"c": "no normalisation baseline"}
+    # rliable's IQM: the 25 % trimmed mean of every run's normalised score across tasks.
+    for model, values in SCORES.items():
+        normalised = [(v - 0.5) / 0.5 for v in values] + [(v - 0.01 - 0.0) / 0.5 for v in values]
+        block = next(b for b in body["variants"] if b["model"] == model and b["task"] == "a")
+        iqm = scipy_stats.trim_mean(normalised, 0.25)
+        assert benchmark["aggregates"][block["variant"]]["iqm"] == pytest.approx(iqm)
+        assert block["mean"] == pytest.approx(sum(values) / len(values))  # per-task blocks keep raw units
+
+
 def test_variants_can_be_chosen_by_fingerprint_or_by_model_with_a_baseline(db, api, project, compare):
     variants = log_study(project)
     by_model = compare({"metric": "val/acc", "projects": ["acme/study"], "models": ["vit", "resnet50"]})
@@ -172,6 +193,18 @@ def test_a_comparison_across_teams_is_hidden_from_members_of_only_one(db, api, p
         ({"metric": "val/acc", "projects": ["acme/study"], "baseline": "f" * 32}, 400, "baseline"),
         ({"metric": "val/acc", "projects": ["acme/study"], "task": "imagenet"}, 400, "task"),
         ({"metric": "val/acc", "projects": ["acme/study"], "colour": "red"}, 400, "colour"),
+        ({"metric": "val/acc", "projects": ["acme/study"], "normalize": {"imagenet": NORM}}, 400, "normalize"),
+        ({"metric": "val/acc", "projects": ["acme/study"], "normalize": {}}, 400, "normalize"),
+        (
+            {"metric": "val/acc", "projects": ["acme/study"], "normalize": {"cifar10": {"random": 1, "reference": 1}}},
+            400,
+            "normalize.cifar10.reference",
+        ),
+        (
+            {"metric": "val/acc", "projects": ["acme/study"], "normalize": {"cifar10": {"random": 0}}},
+            400,
+            "normalize.cifar10.reference",
+        ),
     ],
 )
 def test_bad_input_is_a_clear_4xx_and_saves_nothing(db, api, project, body, status, field):

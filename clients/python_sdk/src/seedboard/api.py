@@ -62,6 +62,19 @@ def _names(name: str, value: Any, field: str) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
+def _normalization(task: str, pair: Any) -> dict[str, float]:
+    """``(random, reference)`` or a mapping with both, in the server's shape."""
+    if isinstance(pair, Mapping):
+        pair = (pair.get("random"), pair.get("reference"))
+    try:
+        random, reference = (float(x) for x in pair)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"normalize[{task!r}] must be (random, reference) numbers, got {pair!r}"
+        ) from None
+    return {"random": random, "reference": reference}
+
+
 def _projects(value: str | Sequence[str]) -> list[str]:
     paths = [value] if isinstance(value, str) else list(value)
     if not paths:
@@ -295,6 +308,7 @@ class Api:
         models: str | Iterable[str] | None = None,
         task: str | None = None,
         baseline: str | Mapping[str, Any] | None = None,
+        normalize: Mapping[str, tuple[float, float] | Mapping[str, float]] | None = None,
         wait: bool = True,
         timeout: float = 120.0,
         poll_interval: float = 0.5,
@@ -312,6 +326,10 @@ class Api:
             task: restrict to one task; without it, several tasks give a ``benchmark``.
             baseline: compare every variant with this one only (a fingerprint or record),
                 instead of all pairs.
+            normalize: per task, ``(random, reference)`` (or ``{"random": .., "reference": ..}``):
+                the multi-task benchmark then uses ``(x - random) / (reference - random)``, so
+                tasks on different scales can be aggregated; tasks without one are left out of
+                the benchmark. Per-task statistics stay in the metric's units.
             timeout: seconds to wait for fresh statistics.
 
         Raises:
@@ -330,6 +348,10 @@ class Api:
             "task": task,
             "baseline": baseline_name[0] if baseline_name else None,
         }
+        if normalize is not None:
+            body["normalize"] = {
+                str(task): _normalization(task, pair) for task, pair in normalize.items()
+            }
         deadline = time.monotonic() + timeout
         comparison = self._comparison(self._client.post("comparisons/", json=body))
         if not wait:
