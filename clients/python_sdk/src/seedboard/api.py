@@ -340,7 +340,7 @@ class Api:
         if timeout < 0 or not poll_interval > 0:
             raise ValueError("timeout must be >= 0 and poll_interval > 0")
         baseline_name = _names("baseline", baseline, "variant") if baseline is not None else None
-        body = {
+        body: dict[str, Any] = {
             "metric": _text("metric", metric),
             "projects": _projects(projects),
             "variants": _names("variants", variants, "variant"),
