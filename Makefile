@@ -33,4 +33,5 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/ingest.py
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/history.py
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/recompute.py
 	$(PY) bench/stats.py

@@ -47,6 +47,14 @@ class Result:
 
 def jsonable(value: Any) -> Any:
     """Convert a result (or any nesting of dataclasses, mappings, sequences, numbers) to JSON values."""
+    # Scalars first: they are most of the values, and this runs for every variant of a project.
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        out = float(value)
+        return out if math.isfinite(out) else None
+    if isinstance(value, bool):
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
