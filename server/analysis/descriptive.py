@@ -233,7 +233,8 @@ def _describe_group(
         low, high = np.empty(m), np.empty(m)
         for start in range(0, m, BOOT_CHUNK):
             block = slice(start, start + BOOT_CHUNK)
-            low[block], high[block] = bs.percentile_interval(weights @ xs[block].T, level, axis=0)  # (B, chunk)
+            # (chunk, B): each variant's replicates contiguous, which the quantile's selection needs.
+            low[block], high[block] = bs.percentile_interval(xs[block] @ weights.T, level, axis=1)
         base[f"{key}_ci_low"], base[f"{key}_ci_high"] = low, high
 
     shapiro = np.full(m, np.nan)
