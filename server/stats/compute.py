@@ -24,6 +24,7 @@ from server.analysis import (
     variants_describe,
     variants_rank,
 )
+from server.stats import verdicts
 from server.stats.scores import ScoreTable, State, VariantInfo
 
 # All k(k-1)/2 pairs up to this many variants (1,225 pairs take a few seconds); beyond it,
@@ -115,10 +116,12 @@ def variant_blocks(groups: Sequence[Group], *, seed: int, with_projects: bool = 
         n_failed={name: group.n_unscored for name, group in zip(names, groups, strict=True)},
         seed=seed,
     )
+    labels = verdicts.variant_labels([(group.variant, group.model, group.config) for group in groups])
     blocks = []
     for name, group in zip(names, groups, strict=True):
         block: dict[str, Any] = {
             "variant": group.variant,
+            "label": labels[group.variant],
             "model": group.model,
             "config": group.config,
             "task": group.task,
@@ -148,6 +151,7 @@ def project_payloads(groups: Sequence[Group], *, seed: int) -> dict[str, list[di
 def comparison_payload(
     groups: Sequence[Group],
     *,
+    metric: str,
     goal: str,
     baseline: str | None,
     seed: int,
@@ -159,6 +163,7 @@ def comparison_payload(
     statistics stay in the metric's units.
     """
     tasks = sorted({group.task for group in groups})
+    labels = verdicts.variant_labels([(group.variant, group.model, group.config) for group in groups])
     warnings: list[str] = []
     pairs: list[dict[str, Any]] = []
     rankings: dict[str, dict[str, Any]] = {}
@@ -180,7 +185,12 @@ def comparison_payload(
             )
         seeds = {group.variant: group.seeds if None not in group.seeds else None for group in members}
         family = pairs_compare(scores, goal=goal, baseline=against, seeds=seeds, seed=seed)  # type: ignore[arg-type]
-        pairs += [{"task": task, **pair.to_dict()} for pair in family.pairs]
+        for pair in family.pairs:
+            record = pair.to_dict()
+            record["statement"] = verdicts.pair_statement(
+                record, label_a=labels[pair.a], label_b=labels[pair.b], metric=metric
+            )
+            pairs.append({"task": task, **record})
 
     benchmark = None
     variants = list(dict.fromkeys(group.variant for group in groups))

@@ -423,7 +423,12 @@ def _comparison_compute(comparison: Comparison) -> dict[str, Any] | None:
 
     groups = compute.groups_build(tables, select=select, task=comparison.task)
     payload = compute.comparison_payload(
-        groups, goal=rule.goal, baseline=comparison.baseline, normalize=comparison.normalize, seed=seed
+        groups,
+        metric=comparison.metric,
+        goal=rule.goal,
+        baseline=comparison.baseline,
+        normalize=comparison.normalize,
+        seed=seed,
     )
     payload["warnings"] = warnings + payload["warnings"]
     payload.update(rule.to_dict())

@@ -73,6 +73,8 @@ def test_a_comparison_is_accepted_then_served_with_variants_pairs_and_ranking(db
     assert pair["paired"] is True  # both ran seeds 0-4 on the same task
     winner = "a_better" if pair["a"] == variants["resnet18"] else "b_better"
     assert pair["verdict"] == winner
+    assert {block["label"] for block in body["variants"]} == {"resnet18", "resnet50"}
+    assert pair["statement"].startswith("resnet18 is better than resnet50 on val/acc: 0.1 higher")
 
     ranking = body["ranking"]
     expected_ranking = variants_rank(scores, goal="max", seed=seed).to_dict()

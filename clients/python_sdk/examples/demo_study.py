@@ -83,6 +83,32 @@ def main() -> None:
             f"  logged {model}: {len(LEARNING_RATES)} learning rates x {len(SEEDS)} seeds",
             flush=True,
         )
+    show_comparison(seedboard.Api(), args.project)
+
+
+def show_comparison(api: seedboard.Api, project: str) -> None:
+    """Which variant is really best on val/acc (each run's last value), and how sure is that?"""
+    result = api.compare(project, "val/acc", timeout=120)
+    blocks = {block["variant"]: block for block in result.variants}
+    print(f"\nLeaderboard on val/acc (last value of each run; {len(blocks)} variants):")
+    header = ("rank", "95% rank interval", "P(best)", "mean", "95% CI")
+    print("  {:>4}  {:>17}  {:>7}  {:>6}  {:>15}  seeds  variant".format(*header))
+    ranked = [entry for entry in result.ranking["entries"] if entry["rank"] is not None]
+    for entry in sorted(ranked, key=lambda e: e["rank"]):
+        block = blocks[entry["variant"]]
+        interval = f"{entry['rank_ci_low']:g}-{entry['rank_ci_high']:g}"
+        ci = f"{block['ci_low']:.4f}-{block['ci_high']:.4f}" if block["ci_low"] is not None else "-"
+        seeds = f"{block['n']}" + (f" (+{block['n_failed']} failed)" if block["n_failed"] else "")
+        print(
+            f"  {entry['rank']:>4g}  {interval:>17}  {entry['p_best']:>7.2f}  {block['mean']:.4f}"
+            f"  {ci:>15}  {seeds:<5}  {block['label']}"
+        )
+    leader = result.ranking["leader"]
+    print("\nThe leader against the others:")
+    for pair in result.pairs:
+        if leader in (pair["a"], pair["b"]):
+            print(f"  - {pair['statement']}")
+    print(f"\nThe whole comparison (it updates itself as new seeds finish): {result.url}")
 
 
 if __name__ == "__main__":
