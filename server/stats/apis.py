@@ -19,6 +19,7 @@ from server.stats import selectors, services
 from server.stats.models import Comparison, MetricDefinition
 from server.stats.serializers import (
     MAX_CURVE_POINTS,
+    MAX_TUNING_GRID,
     ComparisonCreateInput,
     ComparisonListQuery,
     ComparisonOutput,
@@ -28,6 +29,8 @@ from server.stats.serializers import (
     MetricDefinitionInput,
     MetricDefinitionListOutput,
     MetricDefinitionOutput,
+    TuningOutput,
+    TuningQuery,
     VariantStatsOutput,
     VariantStatsQuery,
 )
@@ -42,6 +45,13 @@ def _checked(serializer_class: type, data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def _checked_and_rest(serializer_class: type, request: Request) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The query parameters `serializer_class` declares, checked, and the others as lists (run filters)."""
+    own = request.query_params.copy()
+    rest = {name: own.pop(name) for name in list(own) if name not in serializer_class().fields}
+    return _checked(serializer_class, own), rest
 
 
 def _time(value: datetime | None) -> str | None:
@@ -167,6 +177,38 @@ class CurvesApi(APIView):
             points_per_curve=query["points"],
         )
         return Response({"metric": query["metric"], "curves": curves})
+
+
+class TuningApi(APIView):
+    @extend_schema(
+        operation_id="tuning_budget",
+        parameters=[
+            METRIC_PARAMETER,
+            OpenApiParameter(
+                "per", str, enum=["run", "variant"], description="One trial: a run (default) or a variant."
+            ),
+            OpenApiParameter(
+                "max_trials", int, description=f"The curve for n = 1..max_trials, at most {MAX_TUNING_GRID}."
+            ),
+            *[OpenApiParameter(name, str, description="Run filter.") for name in ("model", "task", "tag", "name")],
+            OpenApiParameter("variant", str, description="Run filter: a variant fingerprint."),
+            OpenApiParameter("seed", int, description="Run filter."),
+            OpenApiParameter(
+                "config.<path>[__op]",
+                str,
+                description="Run filter, e.g. `config.optimizer.lr__gt=0.01`; op: exact, ne, gt, gte, lt, lte, in.",
+            ),
+        ],
+        responses={200: TuningOutput, **ERRORS},
+        description=(
+            "Expected best validation score against the number of hyperparameter trials (Dodge et al. 2019) "
+            f"over the runs the filters select, on one task (at most {selectors.MAX_TUNING_RUNS} runs)."
+        ),
+    )
+    def get(self, request: Request, team: str, project: str) -> Response:
+        query, run_filters = _checked_and_rest(TuningQuery, request)
+        found = tracking_selectors.project_get(user=request_user(request), team_slug=team, project_slug=project)
+        return Response(selectors.tuning_curve(project=found, run_filters=run_filters, **query))
 
 
 class ComparisonListCreateApi(APIView):

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import math
+import statistics
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import F, Prefetch, QuerySet
 
 from server.accounts.models import Team
-from server.analysis import curve_aggregate
+from server.analysis import curve_aggregate, trials_expected_max
 from server.core.errors import InvalidInput, NotFound
 from server.stats import scores
 from server.stats.models import Comparison, MetricDefinition, MetricStats, VariantStatsResult
-from server.tracking import points
+from server.tracking import filters, points
 from server.tracking.models import MetricKey, MetricSummary, Project, Run, Variant
 from server.tracking.selectors import MAX_RUNS_PER_HISTORY
 
 MAX_COMPARISON_VARIANTS = 500
+# Runs (not running) per tuning request: the curve is a (grid x trials) matrix product in the request.
+MAX_TUNING_RUNS = 1000
 
 
 def _logged_key_id(*, project_id: int, metric: str) -> int | None:
@@ -124,6 +129,130 @@ def curves_aggregate(
             }
         )
     return curves
+
+
+# ---------------------------------------------------------------------------- tuning budget
+
+
+def _runtime(started_at: datetime | None, ended_at: datetime | None) -> float | None:
+    """Seconds from start to end, or None when not observed: a run created already ended (an
+    offline replay) has start == end."""
+    if started_at is None or ended_at is None or ended_at <= started_at:
+        return None
+    return (ended_at - started_at).total_seconds()
+
+
+def _search_runs(*, project: Project, run_filters: dict[str, list[str]]) -> list[tuple[Any, ...]]:
+    """(pk, uuid, status, task, started_at, ended_at, variant pk) of the runs the filters select,
+    running ones excepted, by id; InvalidInput beyond MAX_TUNING_RUNS or across tasks."""
+    for name in run_filters:
+        if name == "status":
+            raise InvalidInput(
+                "status: not a filter here: finished runs are the trials, the others are listed in failed_runs",
+                field="status",
+            )
+        if name in filters.RESERVED:  # runs_filter skips these names; here they would be typos
+            raise InvalidInput(f"Unknown parameter {name!r}; see the API docs.", field=name)
+    selected = filters.runs_filter(Run.objects.filter(project=project).exclude(status=Run.Status.RUNNING), run_filters)
+    columns = ("pk", "uuid", "status", "task", "started_at", "ended_at", "variant_id")
+    rows = list(selected.order_by("pk").values_list(*columns)[: MAX_TUNING_RUNS + 1])
+    if len(rows) > MAX_TUNING_RUNS:
+        raise InvalidInput(
+            f"At most {MAX_TUNING_RUNS} runs (not running) per request; narrow the search with filters "
+            "(model=, tag=, config.<path>=...)."
+        )
+    tasks = sorted({row[3] for row in rows})
+    if len(tasks) > 1:
+        raise InvalidInput(
+            f"task: the selected runs span {len(tasks)} tasks ({', '.join(map(repr, tasks[:5]))}); trials on "
+            "different tasks are not draws from one search: choose one with task=",
+            field="task",
+        )
+    return rows
+
+
+def _trials(
+    rows: Sequence[tuple[Any, ...]], table: scores.ScoreTable, *, per: str
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """(trials, failed runs): a trial per scored run, or per variant with the mean of its scored runs."""
+    position = {pk: i for i, pk in enumerate(table.run_pks.tolist())}
+    unscored = {Run.Status.FAILED: scores.State.FAILED, Run.Status.CRASHED: scores.State.CRASHED}
+    members: dict[str, list[tuple[str, float, float | None]]] = {}  # trial -> (run id, score, runtime)
+    variant_of: dict[str, scores.VariantInfo] = {}
+    failed_runs = []
+    for pk, run_uuid, status, _, started_at, ended_at, variant_pk in rows:
+        i = position.get(pk)
+        # Not in the table: no run of its variant has the metric (a config that crashed early).
+        state = table.states[i] if i is not None else unscored.get(status, scores.State.MISSING)
+        if i is None or state != scores.State.OK:
+            failed_runs.append({"run": str(run_uuid), "status": status, "reason": state})
+            continue
+        info = table.variants[variant_pk]
+        trial = str(run_uuid) if per == "run" else info.fingerprint
+        members.setdefault(trial, []).append((str(run_uuid), float(table.values[i]), _runtime(started_at, ended_at)))
+        variant_of[trial] = info
+    trials = []
+    for trial, runs in members.items():
+        runtimes = [runtime for _, _, runtime in runs]
+        info = variant_of[trial]
+        trials.append(
+            {
+                "run": trial if per == "run" else None,
+                "variant": info.fingerprint,
+                "model": info.model,
+                "config": info.config,
+                "runs": [run_id for run_id, _, _ in runs],
+                "n_seeds": len(runs),
+                "value": statistics.fmean(value for _, value, _ in runs),
+                # A variant's trial costs the training of all its seeds.
+                "runtime": None if None in runtimes else math.fsum(r for r in runtimes if r is not None),
+            }
+        )
+    return trials, failed_runs
+
+
+def tuning_curve(
+    *, project: Project, metric: str, run_filters: dict[str, list[str]], per: str, max_trials: int | None
+) -> dict[str, Any]:
+    """Expected best score against the number of hyperparameter trials (Dodge et al. 2019).
+
+    The runs `run_filters` select (the run-list filter language), running ones excepted, are the
+    search and must share one task. With `per` "run" each finished run with a finite score is a
+    trial; with "variant" each variant with such runs is one, scored by their mean. The other runs
+    are listed in `failed_runs`. Scores follow the project's rule for `metric` (scores.py). The
+    budget axis needs the runtime of every trial.
+    """
+    if not metric_exists(project_id=project.pk, metric=metric):
+        raise InvalidInput(f"metric: no run of {project.path} has {metric!r}, and it is not defined", field="metric")
+    rows = _search_runs(project=project, run_filters=run_filters)
+    rule = scores.metric_rule(project_id=project.pk, metric=metric)
+    trials, failed_runs = _trials(rows, scores.metric_scores(project_id=project.pk, metric=metric, rule=rule), per=per)
+    runtimes = [trial["runtime"] for trial in trials if trial["runtime"] is not None]
+    timed = bool(trials) and len(runtimes) == len(trials)
+    curve = trials_expected_max(
+        [trial["value"] for trial in trials],
+        goal=rule.goal,  # type: ignore[arg-type]
+        n_trials=None if max_trials is None else range(1, max_trials + 1),
+        runtimes=runtimes if timed else None,
+    ).to_dict()
+    if trials and not timed:
+        curve["reasons"]["budget"] = (
+            f"{len(trials) - len(runtimes)} of {len(trials)} trials have no observed runtime (start and end time)"
+        )
+    sign = 1.0 if rule.goal == "max" else -1.0
+    curve["n_failed"] = len(failed_runs)  # the analysis saw finite scores only
+    return {
+        "metric": metric,
+        **rule.to_dict(),
+        "per": per,
+        "task": rows[0][3] if rows else None,
+        "best": max(trials, key=lambda trial: sign * trial["value"], default=None),
+        **curve,
+        "mean_runtime": statistics.fmean(runtimes) if timed else None,
+        "runs": [run_id for trial in trials for run_id in trial["runs"]],
+        "trials": trials,
+        "failed_runs": failed_runs,
+    }
 
 
 # ---------------------------------------------------------------------------- comparisons

@@ -17,6 +17,7 @@ from server.stats.models import Goal, Status, Summary
 INT64 = 2**63
 FINGERPRINT = r"^[0-9a-f]{32}$"
 MAX_CURVE_POINTS = 2000
+MAX_TUNING_GRID = 1000
 MAX_NORMALIZED_TASKS = 1000
 
 
@@ -74,6 +75,23 @@ class CurvesQuery(StrictSerializer):
     task = _task_field(required=False)
     variant = serializers.ListField(child=FingerprintField(), required=False, max_length=200)
     points = serializers.IntegerField(min_value=2, max_value=MAX_CURVE_POINTS, required=False, default=200)
+
+
+class TuningQuery(StrictSerializer):
+    """The tuning endpoint's own parameters; the others are run-list filters (server/tracking/filters.py)."""
+
+    metric = _metric_field()
+    per = serializers.ChoiceField(
+        choices=["run", "variant"], required=False, default="run", help_text="What one trial is."
+    )
+    max_trials = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_TUNING_GRID,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The curve for n = 1..max_trials (default: the number of trials).",
+    )
 
 
 class TaskNormalizationInput(StrictSerializer):
@@ -166,6 +184,10 @@ class FailedRunOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 class VariantBlockOutput(serializers.Serializer):  # type: ignore[type-arg]
     variant = serializers.CharField()
+    # A field named like Field.label, which mypy takes for an override.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="The model plus the config values that tell its variants apart."
+    )
     model = serializers.CharField()
     config = serializers.JSONField()
     task = serializers.CharField(allow_blank=True)
@@ -246,6 +268,46 @@ class CurvesOutput(serializers.Serializer):  # type: ignore[type-arg]
     curves = CurveOutput(many=True)
 
 
+class TrialOutput(serializers.Serializer):  # type: ignore[type-arg]
+    run = serializers.UUIDField(allow_null=True, help_text="The run (per=run); null per variant.")
+    variant = serializers.CharField()
+    model = serializers.CharField()
+    config = serializers.JSONField()
+    runs = serializers.ListField(child=serializers.UUIDField(), help_text="The scored runs behind the value.")
+    n_seeds = serializers.IntegerField()
+    value = serializers.FloatField(help_text="The run's score, or the mean of the variant's scored seeds.")
+    runtime = serializers.FloatField(allow_null=True, help_text="Seconds from start to end (summed per variant).")
+
+
+class TuningOutput(serializers.Serializer):  # type: ignore[type-arg]
+    metric = serializers.CharField()
+    goal = serializers.ChoiceField(choices=Goal.choices)
+    summary = serializers.ChoiceField(choices=Summary.choices)
+    k = serializers.IntegerField(allow_null=True)
+    step = serializers.IntegerField(allow_null=True)
+    per = serializers.ChoiceField(choices=["run", "variant"])
+    task = serializers.CharField(allow_null=True, allow_blank=True, help_text="null: no run selected.")
+    n = serializers.IntegerField(help_text="Trials.")
+    n_failed = serializers.IntegerField(help_text="Failed, crashed, missing and non-finite runs.")
+    runs = serializers.ListField(child=serializers.UUIDField(), help_text="Every scored run used.")
+    trials = TrialOutput(many=True)
+    best = TrialOutput(allow_null=True)
+    failed_runs = FailedRunOutput(many=True)
+    n_trials = serializers.ListField(child=serializers.IntegerField(), help_text="The x axis: number of trials.")
+    expected = _numbers()
+    sd = _numbers()
+    band_low = _numbers()
+    band_high = _numbers()
+    expected_without_replacement = _numbers()
+    budget = serializers.ListField(
+        child=serializers.FloatField(), allow_null=True, help_text="n_trials x mean_runtime (seconds)."
+    )
+    mean_runtime = _number()
+    methods = serializers.DictField(child=serializers.CharField())
+    method_version = serializers.CharField()
+    reasons = _reasons()
+
+
 class PairOutput(serializers.Serializer):  # type: ignore[type-arg]
     task = serializers.CharField(allow_blank=True)
     a = serializers.CharField()
@@ -273,6 +335,7 @@ class PairOutput(serializers.Serializer):  # type: ignore[type-arg]
     family_size = serializers.IntegerField()
     verdict = serializers.ChoiceField(choices=["a_better", "b_better", "inconclusive"])
     verdict_reason = serializers.CharField()
+    statement = serializers.CharField(help_text="The verdict in plain words, with the variants' labels.")
     distribution_sensitive = serializers.BooleanField(allow_null=True)
     mde = _number()
     seeds_needed = serializers.IntegerField(allow_null=True)

@@ -62,6 +62,9 @@ def test_every_statistics_answer_matches_its_documented_schema(
     conforms(openapi, "curves_aggregate", curves)
     with pytest.raises((Failure, FailureGroup)):  # the check has teeth: curves are not a comparison
         conforms(openapi, "comparisons_retrieve", curves)
+    conforms(openapi, "tuning_budget", api.get(f"{study}tuning/", {"metric": "val/acc", "task": "a"}))
+    conforms(openapi, "tuning_budget", api.get(f"{study}tuning/", {"metric": "val/acc", "task": "b", "per": "variant"}))
+    conforms(openapi, "tuning_budget", api.get(f"{study}tuning/", {"metric": "val/acc", "model": "none"}))  # empty
     conforms(openapi, "metric_definitions_list", api.get(f"{study}metric-definitions/"))
     definition = {"key": "val/acc", "summary": "mean_last_k", "k": 2}
     conforms(openapi, "metric_definitions_set", api.put(f"{study}metric-definitions/", definition, format="json"))
@@ -70,7 +73,7 @@ def test_every_statistics_answer_matches_its_documented_schema(
 def test_each_operation_documents_its_errors(openapi):
     for operation_id in (
         "metric_definitions_list", "metric_definitions_set", "variant_stats_list", "curves_aggregate",
-        "comparisons_list", "comparisons_create", "comparisons_retrieve",
+        "comparisons_list", "comparisons_create", "comparisons_retrieve", "tuning_budget",
     ):  # fmt: skip
         responses = openapi.find_operation_by_id(operation_id).definition.raw["responses"]
         assert {"400", "401", "403", "404"} <= set(responses), operation_id

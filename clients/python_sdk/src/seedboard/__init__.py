@@ -19,6 +19,7 @@
     result = api.compare("demo/cifar10", "val/acc", models=["resnet18", "vit"])
     result.pairs_frame()                                     # diff, Welch/Holm p, verdict
     api.curves("demo/cifar10", "val/acc").to_pandas()        # mean curve with 95% band
+    api.tuning("demo/cifar10", "val/acc", model="resnet18").to_pandas()  # best vs trials
 
 Settings come from arguments, then ``SEEDBOARD_URL``/``SEEDBOARD_TOKEN``/
 ``SEEDBOARD_MODE``/``SEEDBOARD_DIR``, then the file written by ``seedboard login``.
@@ -44,7 +45,15 @@ from .errors import (
     ServerError,
     TransportError,
 )
-from .records import Comparison, CurveList, History, RecordList, RunList, VariantList
+from .records import (
+    Comparison,
+    CurveList,
+    History,
+    RecordList,
+    RunList,
+    TuningCurve,
+    VariantList,
+)
 from .run import FinishResult, Run, init
 from .summary import Summary
 from .sync import SyncReport, sync
@@ -73,6 +82,7 @@ __all__ = [
     "Summary",
     "SyncReport",
     "TransportError",
+    "TuningCurve",
     "VariantList",
     "__version__",
     "init",

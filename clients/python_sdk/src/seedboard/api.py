@@ -18,7 +18,15 @@ from .config import resolve_settings
 from .definitions import definitions_path, metric_definition, project_endpoint, project_parts
 from .encoding import decode_value
 from .errors import ComparisonTimeout
-from .records import Comparison, CurveList, History, RecordList, RunList, VariantList
+from .records import (
+    Comparison,
+    CurveList,
+    History,
+    RecordList,
+    RunList,
+    TuningCurve,
+    VariantList,
+)
 
 __all__ = ["Api", "History", "RunList"]
 
@@ -73,6 +81,17 @@ def _normalization(task: str, pair: Any) -> dict[str, float]:
             f"normalize[{task!r}] must be (random, reference) numbers, got {pair!r}"
         ) from None
     return {"random": random, "reference": reference}
+
+
+def _filter_params(
+    *, tag: str | Sequence[str] | None, config: Mapping[str, Any] | None, **plain: Any
+) -> list[tuple[str, Any]]:
+    """Run-list filters as query parameters: `plain` ones by name (None: absent), each tag,
+    and ``config.<path>[__op]`` for each item of `config`."""
+    params = [(k, _param(v)) for k, v in plain.items() if v is not None]
+    params += [("tag", t) for t in ([tag] if isinstance(tag, str) else list(tag or []))]
+    params += [(f"config.{path}", _param(value)) for path, value in (config or {}).items()]
+    return params
 
 
 def _projects(value: str | Sequence[str]) -> list[str]:
@@ -298,6 +317,53 @@ class Api:
         params.append(("points", points))
         body = self._client.get(project_endpoint(project, "curves/"), params=params)
         return CurveList(body.get("curves") or [], meta=_meta(body))
+
+    def tuning(
+        self,
+        project: str,
+        metric: str,
+        *,
+        per: str = "run",
+        max_trials: int | None = None,
+        model: str | None = None,
+        task: str | None = None,
+        tag: str | Sequence[str] | None = None,
+        variant: str | None = None,
+        seed: int | None = None,
+        name: str | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> TuningCurve:
+        """Expected best score against the number of hyperparameter trials (Dodge et al. 2019).
+
+        The runs matching the filters (as in `runs`, e.g. ``model="resnet18",
+        config={"lr__gt": 1e-4}``) form the search, and must all be of one task. Each
+        finished run with a score is a trial (`per` ``"run"``), or each variant, scored by
+        the mean of its finished seeds (`per` ``"variant"``); failed, crashed and unscored
+        runs are listed in ``failed_runs``. Scores follow the project's metric definition.
+
+        Args:
+            max_trials: the curve for n = 1..`max_trials` (default: up to the number of
+                trials; the unbiased curve is None beyond it).
+
+        ``to_pandas()`` gives one row per n: ``n_trials``, ``budget`` (seconds),
+        ``expected`` with ``sd`` and its band, ``expected_without_replacement``.
+
+        Raises:
+            BadRequestError: trials on several tasks, an unknown metric or filter.
+        """
+        if per not in ("run", "variant"):
+            raise ValueError(f"per must be 'run' or 'variant', got {per!r}")
+        params: list[tuple[str, Any]] = [("metric", _text("metric", metric)), ("per", per)]
+        if max_trials is not None:
+            if isinstance(max_trials, bool) or not isinstance(max_trials, int):
+                raise TypeError(f"max_trials must be an int, got {type(max_trials).__name__}")
+            if max_trials < 1:
+                raise ValueError(f"max_trials must be >= 1, got {max_trials}")
+            params.append(("max_trials", max_trials))
+        params += _filter_params(
+            model=model, task=task, variant=variant, seed=seed, name=name, tag=tag, config=config
+        )
+        return TuningCurve(self._client.get(project_endpoint(project, "tuning/"), params=params))
 
     def compare(
         self,

@@ -21,10 +21,20 @@ __all__ = [
     "History",
     "RecordList",
     "RunList",
+    "TuningCurve",
     "VariantList",
 ]
 
 CURVE_COLUMNS = ("variant", "task", "step", "mean", "std", "ci_low", "ci_high", "n")
+TUNING_COLUMNS = (
+    "n_trials",
+    "budget",
+    "expected",
+    "sd",
+    "band_low",
+    "band_high",
+    "expected_without_replacement",
+)
 
 
 def _require_pandas() -> Any:
@@ -173,6 +183,70 @@ class CurveList(RecordList):
             return empty
         frame: pandas.DataFrame = pd.concat(frames, ignore_index=True)
         return frame
+
+
+class TuningCurve(dict[str, Any]):
+    """Expected best score against the number of trials: the body of
+    ``GET /api/v1/projects/{team}/{project}/tuning/``.
+
+    Parallel lists: ``n_trials`` (the x axis), ``expected`` (the expected best of n
+    trials drawn with replacement, Dodge et al. 2019) with ``sd`` and the band
+    ``band_low``/``band_high``, ``expected_without_replacement`` (unbiased, None beyond
+    the number of trials) and ``budget`` (n x ``mean_runtime`` seconds, or None). Also
+    ``trials``, ``best``, ``failed_runs``, ``runs`` and the metric's ``goal`` and rule.
+    """
+
+    def __repr__(self) -> str:
+        return (
+            f"<seedboard.TuningCurve metric={self.get('metric')!r} per={self.get('per')!r} "
+            f"trials={self.get('n')} failed={self.get('n_failed')}>"
+        )
+
+    @property
+    def metric(self) -> str | None:
+        """The metric key."""
+        return self.get("metric")
+
+    @property
+    def goal(self) -> str | None:
+        """``"max"`` or ``"min"`` (then the curve is the expected minimum)."""
+        return self.get("goal")
+
+    @property
+    def n(self) -> int:
+        """The number of trials."""
+        return int(self.get("n") or 0)
+
+    @property
+    def best(self) -> dict[str, Any] | None:
+        """The best trial (``run``, ``variant``, ``config``, ``value``...), None without trials."""
+        best = self.get("best")
+        return dict(best) if best else None
+
+    @property
+    def trials(self) -> RecordList:
+        """One record per trial, in run order."""
+        return RecordList(self.get("trials") or [])
+
+    @property
+    def failed_runs(self) -> RecordList:
+        """Runs that are no trial: ``run``, ``status``, ``reason``."""
+        return RecordList(self.get("failed_runs") or [])
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """One row per number of trials: ``n_trials, budget, expected, sd, band_low,
+        band_high, expected_without_replacement``; missing values are NaN."""
+        pd = _require_pandas()
+        grid = self.get("n_trials") or []
+        columns: dict[str, Any] = {"n_trials": [int(n) for n in grid]}
+        for name in TUNING_COLUMNS[1:]:
+            columns[name] = [_float(v) for v in self.get(name) or [None] * len(grid)]
+        frame: pandas.DataFrame = pd.DataFrame(columns, columns=list(TUNING_COLUMNS))
+        return frame
+
+    def trials_frame(self) -> pandas.DataFrame:
+        """`trials` as a DataFrame, one row per trial (``config.lr`` columns)."""
+        return self.trials.to_pandas()
 
 
 class History(dict[str, dict[str, list[Any]]]):
