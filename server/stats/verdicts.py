@@ -82,14 +82,29 @@ def pair_statement(pair: Mapping[str, Any], *, label_a: str, label_b: str, metri
         why = (pair.get("reasons") or {}).get("p_value") or pair.get("verdict_reason") or "no test is possible"
         sentence = f"No verdict between {label_a} and {label_b} on {metric}: {why} ({seeds})."
     else:
-        sentence = (
-            f"No verdict between {label_a} and {label_b} on {metric}: the mean difference, {_num(diff)}"
-            f"{interval(False)}, "
-            f"is within seed noise with {seeds} ({test} Holm-adjusted p = {_num(p_holm)}{family})."
+        p_raw, alpha = pair.get("p_value"), pair.get("alpha", 0.05)
+        opening = (
+            f"No verdict between {label_a} and {label_b} on {metric}: "
+            f"the mean difference, {_num(diff)}{interval(False)}"
         )
-        if pair.get("mde") is not None:
+        if p_raw is not None and p_raw < alpha:
+            # Significant alone, not within the family: say so rather than call it noise.
+            sentence = (
+                f"{opening}, has {test} p = {_num(p_raw)} on its own but Holm-adjusted p = {_num(p_holm)}{family}, "
+                f"with {seeds}."
+            )
+        else:
+            sentence = (
+                f"{opening}, is within seed noise with {seeds} ({test} Holm-adjusted p = {_num(p_holm)}{family})."
+            )
+        needed = pair.get("seeds_needed")
+        if p_raw is not None and p_raw < alpha:
+            sentence += (
+                " The correction for the other pairs withholds the verdict: compare fewer variants "
+                "(or each against one baseline), or add seeds."
+            )
+        elif pair.get("mde") is not None:
             sentence += f" These seeds can detect a difference of about {_num(pair['mde'])}"
-            needed = pair.get("seeds_needed")
             sentence += (
                 f"; detecting {_num(abs(diff))} would take about {needed} seeds per variant."
                 if needed is not None and diff != 0

@@ -65,3 +65,12 @@ def test_the_winners_interval_is_of_its_margin_whichever_side_wins():
     assert record["verdict"] == "b_better" and record["diff"] < 0
     low, high = -record["diff_ci_high"], -record["diff_ci_low"]
     assert f"(95% CI {low:.3g} to {high:.3g})" in text and 0 < low < high
+
+
+def test_a_pair_significant_alone_but_not_after_holm_says_so_instead_of_calling_it_noise():
+    record, _ = _pair([0.90, 0.91, 0.92, 0.93, 0.94], [0.87, 0.88, 0.89, 0.90, 0.915])
+    assert record["p_value"] < 0.05
+    corrected = {**record, "p_holm": 0.2, "family_size": 10, "verdict": "inconclusive"}
+    text = pair_statement(corrected, label_a="A-label", label_b="B-label", metric="val/acc")
+    assert "on its own but Holm-adjusted p = 0.2 over 10 pairs" in text and "within seed noise" not in text
+    assert "withholds the verdict" in text
