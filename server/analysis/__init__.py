@@ -9,7 +9,8 @@ Public entry points:
 - ``variant_describe`` / ``variants_describe`` — per-variant seed statistics (``descriptive``)
 - ``pair_compare`` / ``pairs_compare`` — A vs B tests, effect sizes, Holm, verdicts (``pairwise``)
 - ``variants_rank`` — ranks with bootstrap intervals, P(best), top group (``ranking``)
-- ``benchmark_compare`` — k variants x N tasks: Friedman, Nemenyi, Wilcoxon, rliable (``benchmark``)
+- ``benchmark_compare`` — k variants x N tasks: Friedman, Nemenyi, Wilcoxon, rank intervals,
+  rliable aggregates and performance profiles (``benchmark``)
 - ``curve_aggregate`` — learning curves on a common grid (``curves``)
 - ``trials_expected_max`` — expected best score vs number of trials (``tuning``)
 - ``detectable_difference``, ``seeds_needed``, ``power_plan`` — power analysis (``power``)
@@ -20,8 +21,8 @@ Public entry points:
 from __future__ import annotations
 
 from ._common import METHOD_VERSION
-from .aggregates import AggregateScores
-from .benchmark import BenchmarkPair, BenchmarkResult, benchmark_compare
+from .aggregates import AggregateScores, PerformanceProfile
+from .benchmark import BenchmarkPair, BenchmarkRank, BenchmarkResult, benchmark_compare
 from .curves import CurveAggregate, curve_aggregate, ema_debiased
 from .descriptive import VariantStats, variant_describe, variants_describe
 from .goals import goal_for_key, goal_orient, goal_resolve
@@ -43,11 +44,13 @@ __all__ = [
     "METHOD_VERSION",
     "AggregateScores",
     "BenchmarkPair",
+    "BenchmarkRank",
     "BenchmarkResult",
     "CurveAggregate",
     "ExpectedMaxCurve",
     "PairFamily",
     "PairStats",
+    "PerformanceProfile",
     "PowerPlan",
     "RankEntry",
     "Ranking",

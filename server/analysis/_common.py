@@ -20,8 +20,9 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-# Bump when a formula, default or resampling scheme changes: stored results carry it.
-METHOD_VERSION = "1.0"
+# Bump when a formula, default, resampling scheme or result field changes: stored results carry it,
+# and results of an older version are recomputed.
+METHOD_VERSION = "1.1"
 
 ALPHA = 0.05
 LEVEL = 0.95

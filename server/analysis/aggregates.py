@@ -10,24 +10,45 @@ baselines are known, STATISTICS.md §2, §12.4). Definitions follow ``rliable.me
   P(X_t > Y_t) = U_t/(n_x n_y), ties counting ½ (0.5 for identical columns), on goal-oriented
   scores.
 
+Performance profile (rliable's ``create_performance_profile`` with ``use_score_distribution=True``,
+the run-score distribution): F(τ) = (1/N) Σ_t (1/n_t) #{runs i of task t: x_ti > τ}, strict, on
+goal-oriented scores; with equal seed counts per task this is rliable's fraction of all runs x
+tasks above τ. A replicate resamples each task's runs (the stratified draws below): F*(τ) =
+(1/N) Σ_t (1/n_t) Σ_i c_ti 1[x_ti > τ], one matrix product per variant (indicator x counts,
+integer-valued per group of equal n_t, so the replicates are non-increasing in τ exactly).
+
+Average-rank intervals (STATISTICS.md §3, §12.4), on the N x k matrix r of within-task ranks of
+the per-task means (1 = best, ties averaged), R_j = (1/N) Σ_t r_tj:
+- over tasks: N task indices drawn with replacement (stream [seed, 3], ``STREAM_TASKS``); a
+  task's ranks do not change when tasks are resampled, so R*_j = Σ_t c_t r_tj / N with c the task
+  counts — one (B x N) @ (N x k) product, exact (integer counts, ranks in halves);
+- over seeds: the stratified draws below give resampled per-task means, re-ranked within each
+  task (``scipy.stats.rankdata`` along the variant axis) and averaged over tasks.
+Bounds are the 2.5 % / 97.5 % percentiles taken as attained values (numpy 'lower' / 'higher',
+as in ``ranking``); P(best) = mean over replicates of 1[R*_j minimal]/(number minimal).
+
 Stratified bootstrap (rliable's ``StratifiedBootstrap`` / ``StratifiedIndependentBootstrap``):
 each task's runs are resampled with replacement independently (strata = tasks), X and Y
 independently of each other; 95 % percentile intervals from B = 10,000 replicates. Each
 (variant, task) sample has its own PCG64 stream keyed by the two names (see ``bootstrap``),
-drawn once and shared by all aggregates and pairs; no loop over replicates.
+drawn once and shared by all aggregates, profiles, pairs and rank intervals; no loop over replicates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import stats
 
 from . import bootstrap as bs
 from ._common import METHOD_VERSION, FloatArray, Result, fnum
+
+# Stream of the task bootstrap of average ranks; ``bootstrap`` uses 1 (describe) and 2 (compare).
+STREAM_TASKS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +73,27 @@ class AggregateScores(Result):
     method_version: str = METHOD_VERSION
 
 
+@dataclass(frozen=True, slots=True)
+class PerformanceProfile(Result):
+    """Run-score distribution of one variant on the benchmark's τ grid, with its 95 % band."""
+
+    fraction: tuple[float, ...]
+    ci_low: tuple[float, ...]
+    ci_high: tuple[float, ...]
+
+
 @dataclass
 class StratifiedDraws:
-    """Resample indices and counts of every (variant, task) sample, drawn once."""
+    """Resample indices and counts of every (variant, task) sample, drawn once.
+
+    ``counts_t[v][t]`` (n x B) is a view of rows ``starts[t][v]:starts[t][v + 1]`` of ``stacks[t]``,
+    the counts of all variants on task t one after another, so consecutive variants are one slice.
+    """
 
     indices: list[list[np.ndarray]]
-    counts_t: list[list[FloatArray]]
+    counts_t: list[list[NDArray[np.floating[Any]]]]
+    stacks: list[NDArray[np.floating[Any]]]
+    starts: list[list[int]]
 
 
 def stratified_draws(
@@ -71,14 +107,24 @@ def stratified_draws(
         ]
         for per_task, v in zip(samples, variants, strict=True)
     ]
-    counts_t = [
-        [
-            np.ascontiguousarray(bs.indices_to_counts(idx, x.size).T, dtype=float)
-            for idx, x in zip(row, per_task, strict=True)
-        ]
-        for row, per_task in zip(indices, samples, strict=True)
-    ]
-    return StratifiedDraws(indices=indices, counts_t=counts_t)
+    sizes = np.array([[x.size for x in per_task] for per_task in samples], dtype=np.int64)
+    sizes = sizes.reshape(len(samples), len(tasks))
+    # Counts are integers and the dominance scores they meet multiples of ½, so the sums made of them
+    # (at most n_a n_b for a pair, Σ n for a profile) are exact in float32 while 2 n² and Σ n stay
+    # below 2^24: the float64 results bit for bit, in half the memory and time.
+    exact32 = bool(sizes.size) and 2 * int(sizes.max()) ** 2 < 2**24 and int(sizes.sum(axis=1).max()) < 2**24
+    dtype = np.float32 if exact32 else np.float64
+    stacks, starts = [], []
+    counts_t: list[list[NDArray[np.floating[Any]]]] = [[] for _ in samples]
+    for t in range(sizes.shape[1]):
+        bounds = [0, *np.cumsum(sizes[:, t]).tolist()]
+        stack = np.empty((bounds[-1], n_boot), dtype=dtype)
+        for v, row in enumerate(indices):
+            stack[bounds[v] : bounds[v + 1]] = bs.indices_to_counts(row[t], int(sizes[v, t])).T
+            counts_t[v].append(stack[bounds[v] : bounds[v + 1]])
+        stacks.append(stack)
+        starts.append(bounds)
+    return StratifiedDraws(indices=indices, counts_t=counts_t, stacks=stacks, starts=starts)
 
 
 def aggregate_scores(
@@ -140,13 +186,24 @@ def average_probability_of_improvement(
         by_x.setdefault(x, []).append(k)
     for x, members in by_x.items():
         acc = None
+        ys = [pairs[k][1] for k in members]
+        consecutive = ys == list(range(ys[0], ys[0] + len(ys)))
         for t in range(n_tasks):
-            dominance = [bs.dominance_matrix(oriented[x][t], oriented[pairs[k][1]][t]) for k in members]
+            dominance = [bs.dominance_matrix(oriented[x][t], oriented[y][t]) for y in ys]
             if t == 0:
                 point[members] = 0.0
             point[members] += np.array([s.mean() for s in dominance]) / n_tasks
-            partners = np.concatenate([draws.counts_t[pairs[k][1]][t] for k in members])
-            rep = bs.dominance_replicates(draws.counts_t[x][t], dominance, partners) / n_tasks
+            if consecutive:  # as for all pairs x < y: the partners' counts are one slice of the stack
+                partners = draws.stacks[t][draws.starts[t][ys[0]] : draws.starts[t][ys[-1] + 1]]
+            else:
+                partners = np.concatenate([draws.counts_t[y][t] for y in ys])
+            # In the draws' dtype, float32 when that is exact (``stratified_draws``); ``bootstrap``
+            # annotates float64 only.
+            same_dtype = [s.astype(partners.dtype) for s in dominance]
+            rep = bs.dominance_replicates(
+                cast(FloatArray, draws.counts_t[x][t]), same_dtype, cast(FloatArray, partners)
+            )
+            rep /= n_tasks
             acc = rep if acc is None else acc + rep
         if acc is not None:
             for row, k in enumerate(members):
@@ -158,3 +215,96 @@ def average_probability_of_improvement(
         lo, hi = bs.percentile_interval(np.stack([total[k] for k in keys]), level, axis=1)
         low[keys], high[keys] = lo, hi
     return point, low, high
+
+
+def performance_profiles(
+    oriented: Sequence[Sequence[FloatArray]], draws: StratifiedDraws, tau: FloatArray, *, level: float
+) -> list[PerformanceProfile]:
+    """The run-score distribution F(τ) of every variant with stratified-bootstrap bands.
+
+    ``oriented[v][t]`` are goal-oriented scores and ``tau`` the grid in the same orientation;
+    F(τ) counts runs strictly above τ. Memory is (len(tau) x B) per variant, never k x N x n x B x τ.
+    """
+    out = []
+    for v, per_task in enumerate(oriented):
+        n_tasks = len(per_task)
+        by_size: dict[int, list[int]] = {}
+        for t, x in enumerate(per_task):
+            by_size.setdefault(x.size, []).append(t)
+        # Per group of tasks with equal n the replicate is an integer count of resampled runs above
+        # τ over N n: exact whatever order BLAS adds in, so the bands are non-increasing in τ too.
+        parts = []
+        for n, members in by_size.items():
+            runs = np.concatenate([per_task[t] for t in members])
+            counts_t = np.concatenate([draws.counts_t[v][t] for t in members])  # (Σ n_t, B)
+            above = (runs[:, None] > tau[None, :]).astype(counts_t.dtype)  # (Σ n_t, len(tau))
+            parts.append((n_tasks * n, above.sum(axis=0, dtype=float), (above.T @ counts_t).astype(float)))
+        if len(parts) == 1:
+            scale, point, above_counts = parts[0]
+            low, high = _count_percentile_interval(above_counts.astype(np.int64), scale, level)
+            point, low, high = point / scale, low / scale, high / scale
+        else:
+            point = np.clip(sum(p / scale for scale, p, _ in parts), 0.0, 1.0)
+            replicates = np.clip(sum(r / scale for scale, _, r in parts), 0.0, 1.0)
+            low, high = bs.percentile_interval(replicates, level, axis=1)
+        out.append(
+            PerformanceProfile(fraction=tuple(point.tolist()), ci_low=tuple(low.tolist()), ci_high=tuple(high.tolist()))
+        )
+    return out
+
+
+def _count_percentile_interval(counts: NDArray[np.int64], top: int, level: float) -> tuple[FloatArray, FloatArray]:
+    """``bootstrap.percentile_interval`` along axis 1 of integers in [0, top], from per-row histograms.
+
+    Same definition (numpy's linear interpolation between order statistics j and j + 1 at
+    h = (B - 1) q), but a bincount and a cumulative sum instead of a partition of every row.
+    """
+    rows, n_boot = counts.shape
+    offsets = (np.arange(rows, dtype=np.int64) * (top + 1))[:, None]
+    cumulative = np.bincount((counts + offsets).ravel(), minlength=rows * (top + 1)).reshape(rows, top + 1).cumsum(1)
+    bounds = []
+    for q in ((1 - level) / 2, (1 + level) / 2):
+        h = (n_boot - 1) * q
+        j = int(np.floor(h))
+        # Order statistic j (from 0) = the number of values v whose cumulative count is ≤ j.
+        below = (cumulative <= j).sum(axis=1)
+        above = (cumulative <= min(j + 1, n_boot - 1)).sum(axis=1)
+        bounds.append(below + (h - j) * (above - below))
+    return bounds[0], bounds[1]
+
+
+def average_rank_intervals(
+    ranks: FloatArray,
+    oriented: list[list[FloatArray]],
+    draws: StratifiedDraws,
+    *,
+    n_boot: int,
+    seed: int,
+    level: float,
+) -> dict[str, tuple[FloatArray, FloatArray, FloatArray]]:
+    """(ci_low, ci_high, p_best) per variant of the average rank: task bootstrap ('tasks', N ≥ 2), seed bootstrap.
+
+    ``ranks`` is the N x k matrix of within-task ranks of the goal-oriented per-task means
+    (1 = best), ``oriented[v][t]`` the goal-oriented seed scores.
+    """
+    n_tasks, k = ranks.shape
+    replicates = {}
+    if n_tasks >= 2:
+        counts = bs.resample_counts(bs.generator(seed, STREAM_TASKS), n_boot, n_tasks).astype(float)
+        # Integer counts times ranks in multiples of ½: every sum is exact, so tied replicates tie.
+        replicates["tasks"] = counts @ ranks / n_tasks
+    rank_sums = np.zeros((n_boot, k))
+    for t in range(n_tasks):  # one task at a time: (B, k) in memory, not (B, N, k)
+        boot_means = np.stack([oriented[v][t][draws.indices[v][t]].mean(axis=1) for v in range(k)], axis=1)
+        rank_sums += stats.rankdata(-boot_means, axis=1, method="average")
+    replicates["seeds"] = rank_sums / n_tasks
+    lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
+    out = {}
+    for kind, rep in replicates.items():
+        best = rep == rep.min(axis=1, keepdims=True)
+        out[kind] = (
+            np.quantile(rep, lo_q, axis=0, method="lower"),
+            np.quantile(rep, hi_q, axis=0, method="higher"),
+            (best / best.sum(axis=1, keepdims=True)).mean(axis=0),
+        )
+    return out

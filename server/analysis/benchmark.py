@@ -22,9 +22,22 @@ On the N x k matrix of per-task means M (goal-oriented):
   claim (Benavoli, Corani & Mangili 2016). With N tasks the smallest attainable p is 2/2^N.
   Verdict ``a_better`` iff p_holm < alpha, W+ > W- and the average probability of improvement
   > ½ (``b_better`` symmetrically), else ``inconclusive``.
+- Rank intervals (STATISTICS.md §12.4; computed in ``aggregates``): 95 % percentile bootstrap
+  intervals of R_j over tasks (tasks resampled: would the ranking hold on other tasks like
+  these? needs N ≥ 2) and over seeds (seeds resampled within every (variant, task), means
+  re-ranked within each task: would it hold on a rerun?), bounds taken as attained average ranks
+  so they lie in [1, k]; P(best) = share of replicates in which a variant has the lowest average
+  rank, a tie for best counting 1/(number tied).
 - rliable aggregates (see ``aggregates``): IQM, mean, median of task means, optimality gap
   (gamma = 1, normalised scores only) and average probability of improvement, all with
-  stratified-bootstrap 95 % intervals.
+  stratified-bootstrap 95 % intervals; performance profiles (Agarwal et al. 2021; rliable
+  ``create_performance_profile``, run-score distribution): F_j(τ) = (1/N) Σ_t (1/n_t) #{seeds of
+  j on t strictly better than τ}, with 95 % stratified-bootstrap bands from the same draws. The
+  grid ``profile_tau`` (default 101 points from the lowest to the highest score of all runs) is
+  in the scores' units: normalised when baselines are given, else the metric's. "Better than τ"
+  is "> τ" (``profile_direction`` 'above') for goal 'max' and for normalised scores, and "< τ"
+  ('below') for goal 'min' without baselines: rliable's profile of the negated scores at -τ, so
+  the curve is the fraction of runs that beat τ and rises with τ for a loss.
 Per-task statistics of every variant (``descriptive``) are given in raw units.
 """
 
@@ -33,7 +46,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -54,7 +67,15 @@ from ._common import (
     fnum,
     join_reasons,
 )
-from .aggregates import AggregateScores, aggregate_scores, average_probability_of_improvement, stratified_draws
+from .aggregates import (
+    AggregateScores,
+    PerformanceProfile,
+    aggregate_scores,
+    average_probability_of_improvement,
+    average_rank_intervals,
+    performance_profiles,
+    stratified_draws,
+)
 from .descriptive import VariantStats, variants_describe
 from .goals import goal_resolve, goal_sign
 from .multitest import family_size, holm_adjust
@@ -69,7 +90,27 @@ METHODS = {
     "cliques": "autorank_rule",
     "pairwise": "wilcoxon_signed_rank_holm",
     "aggregates": "rliable_stratified_percentile_bootstrap",
+    "rank_ci_tasks": "percentile_bootstrap_over_tasks_attained",
+    "rank_ci_seeds": "stratified_bootstrap_within_variant_task_attained",
+    "p_best": "bootstrap_ties_shared",
+    "profiles": "rliable_run_score_distribution_stratified_percentile_bootstrap",
 }
+
+PROFILE_POINTS = 101
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkRank(Result):
+    """Average rank of one variant over tasks (1 = best) with its two bootstrap intervals."""
+
+    average_rank: float | None
+    rank_ci_tasks_low: float | None
+    rank_ci_tasks_high: float | None
+    p_best_tasks: float | None
+    rank_ci_seeds_low: float | None
+    rank_ci_seeds_high: float | None
+    p_best_seeds: float | None
+    reasons: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +158,10 @@ class BenchmarkResult(Result):
     cliques: tuple[tuple[str, ...], ...]
     pairs: tuple[BenchmarkPair, ...]
     aggregates: dict[str, AggregateScores]
+    ranks: dict[str, BenchmarkRank]
+    profile_tau: tuple[float, ...]
+    profile_direction: Literal["above", "below"]
+    profiles: dict[str, PerformanceProfile]
     min_attainable_wilcoxon_p: float | None
     warnings: tuple[str, ...]
     alpha: float
@@ -139,15 +184,21 @@ def benchmark_compare(
     seed: int = SEED,
     level: float = LEVEL,
     alpha: float = ALPHA,
+    profile_tau: ArrayLike | None = None,
 ) -> BenchmarkResult:
     """Compare variants over tasks.
 
     ``scores[variant][task]`` are seed scores; ``baselines[task]`` = (random, reference) turns on
-    normalisation; ``n_failed[variant][task]`` counts failed seeds for the per-task statistics.
+    normalisation; ``n_failed[variant][task]`` counts failed seeds for the per-task statistics;
+    ``profile_tau`` replaces the default τ grid of the performance profiles (in normalised units
+    when normalising).
     """
     goal = goal_resolve(goal)
     check_level(level)
     check_n_boot(n_boot)
+    tau = None if profile_tau is None else np.asarray(profile_tau, dtype=float).reshape(-1)
+    if tau is not None and (tau.size == 0 or not np.all(np.isfinite(tau))):
+        raise ValueError("profile_tau must be a non-empty sequence of finite numbers")
     variants = list(scores)
     tasks, dropped = _complete_tasks(scores, baselines)
     k, n_tasks = len(variants), len(tasks)
@@ -196,12 +247,25 @@ def benchmark_compare(
     else:
         pi = pi_low = pi_high = np.full(len(pair_index), np.nan)
     pairs = _pairs(variants, means * sign, avg_ranks, pair_index, pi, pi_low, pi_high, nemenyi_scale, cd, alpha)
-    aggregates = {}
+    aggregates, rank_entries, profiles = {}, {}, {}
     if draws is not None:
         for v, name in enumerate(variants):
             aggregates[name] = aggregate_scores(
                 values[v], draws.indices[v], gamma=1.0 if baselines is not None else None, level=level
             )
+        intervals = average_rank_intervals(ranks, oriented, draws, n_boot=n_boot, seed=seed, level=level)
+        rank_entries = _rank_entries(variants, avg_ranks, intervals)
+        if tau is None:
+            pooled = np.concatenate([x for row in values for x in row])
+            tau = np.linspace(pooled.min(), pooled.max(), PROFILE_POINTS)
+        profiles = dict(zip(variants, performance_profiles(oriented, draws, tau * sign, level=level), strict=True))
+        single = sum(x.size == 1 for row in raw for x in row)
+        if single:
+            notes.append(
+                f"{single} (variant, task) cells have one seed: the seed-bootstrap rank intervals treat them as exact"
+            )
+    else:
+        reasons["ranks"] = reasons["profiles"] = "no task has finished seeds for every variant"
 
     min_p = min_p_wilcoxon(n_tasks) if n_tasks else None
     if min_p is not None and k >= 2 and min_p >= alpha:
@@ -227,6 +291,10 @@ def benchmark_compare(
         cliques=cliques,
         pairs=pairs,
         aggregates=aggregates,
+        ranks=rank_entries,
+        profile_tau=() if tau is None else tuple(tau.tolist()),
+        profile_direction="above" if sign > 0 else "below",
+        profiles=profiles,
         min_attainable_wilcoxon_p=min_p,
         warnings=tuple(notes),
         alpha=alpha,
@@ -237,6 +305,24 @@ def benchmark_compare(
         reason=join_reasons(reasons),
         **omnibus,
     )
+
+
+def _rank_entries(
+    names: list[str], avg_ranks: FloatArray, intervals: dict[str, tuple[FloatArray, FloatArray, FloatArray]]
+) -> dict[str, BenchmarkRank]:
+    out = {}
+    for v, name in enumerate(names):
+        values: dict[str, float | None] = {}
+        reasons: dict[str, str] = {}
+        for kind in ("tasks", "seeds"):
+            keys = (f"rank_ci_{kind}_low", f"rank_ci_{kind}_high", f"p_best_{kind}")
+            if kind in intervals:
+                values.update(zip(keys, (fnum(a[v]) for a in intervals[kind]), strict=True))
+            else:
+                values.update(dict.fromkeys(keys))
+                reasons.update(dict.fromkeys(keys, "the task bootstrap needs at least 2 tasks"))
+        out[name] = BenchmarkRank(average_rank=fnum(avg_ranks[v]), reasons=reasons, **values)
+    return out
 
 
 def _complete_tasks(
@@ -320,27 +406,41 @@ def _pairs(
     w_stat = np.full(len(pair_index), np.nan)
     w_p = np.full(len(pair_index), np.nan)
     direction = np.zeros(len(pair_index))
+    # scipy picks exact or asymptotic once per call, from zeros and ties anywhere in its input: pairs
+    # with neither go through one vectorised call (same choice as alone), the others one by one.
+    clean = []
     for k, (i, j) in enumerate(pair_index):
         d = oriented_means[:, i] - oriented_means[:, j]
         nonzero = d[d != 0]
         if nonzero.size:
             signed_ranks = stats.rankdata(np.abs(nonzero)) * np.sign(nonzero)
             direction[k] = np.sign(signed_ranks.sum())  # sign of W+ - W-
+            if nonzero.size == d.size and np.unique(np.abs(d)).size == d.size:
+                clean.append(k)
+                continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res = stats.wilcoxon(d, zero_method="wilcox", alternative="two-sided", method="auto")
             w_stat[k], w_p[k] = res.statistic, res.pvalue
+    if clean:
+        diffs = np.stack([oriented_means[:, pair_index[k][0]] - oriented_means[:, pair_index[k][1]] for k in clean])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = stats.wilcoxon(diffs, zero_method="wilcox", alternative="two-sided", method="auto", axis=1)
+        w_stat[clean], w_p[clean] = res.statistic, res.pvalue
+    rank_diffs = (
+        np.array([avg_ranks[i] - avg_ranks[j] for i, j in pair_index]) if n_tasks else np.zeros(len(pair_index))
+    )
+    nemenyi = None
+    if nemenyi_scale is not None and pair_index:
+        nemenyi = stats.studentized_range.sf(np.sqrt(2) * np.abs(rank_diffs) / nemenyi_scale, len(names), np.inf)
     p_holm = holm_adjust(w_p)
     m = family_size(w_p)
     out = []
     for k, (i, j) in enumerate(pair_index):
         d = oriented_means[:, i] - oriented_means[:, j]
-        rank_diff = float(avg_ranks[i] - avg_ranks[j]) if n_tasks else 0.0
-        nemenyi_p = None
-        if nemenyi_scale is not None:
-            nemenyi_p = float(
-                stats.studentized_range.sf(np.sqrt(2) * abs(rank_diff) / nemenyi_scale, len(names), np.inf)
-            )
+        rank_diff = float(rank_diffs[k])
+        nemenyi_p = None if nemenyi is None else float(nemenyi[k])
         reasons: dict[str, str] = {}
         if not np.isfinite(w_p[k]):
             why = "no tasks" if n_tasks == 0 else "the variants tie on every task"

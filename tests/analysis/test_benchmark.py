@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from server.analysis import benchmark_compare, holm_adjust
+from server.analysis import BenchmarkResult, benchmark_compare, holm_adjust
+from server.analysis import bootstrap as bs
+from server.analysis.aggregates import (
+    STREAM_TASKS,
+    StratifiedDraws,
+    average_probability_of_improvement,
+    stratified_draws,
+)
 from server.analysis.benchmark import _cliques
 
 B = 500
@@ -237,3 +244,262 @@ def test_without_baselines_aggregates_warn_about_mixed_scales() -> None:
     r = benchmark_compare(_benchmark_scores(3, 3, seed=11), n_boot=B)
     assert any("not normalised" in w for w in r.warnings)
     assert r.aggregates["v0"].optimality_gap is None and "optimality_gap" in r.aggregates["v0"].reasons
+
+
+# Rank intervals and performance profiles (STATISTICS.md §2, §12.4). The references below are
+# plain loops over replicates that redraw the same resample indices from the documented streams.
+
+
+def _quantile_bounds(replicates: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    low = np.quantile(replicates, (1 - level) / 2, axis=0, method="lower")
+    high = np.quantile(replicates, (1 + level) / 2, axis=0, method="higher")
+    return low, high
+
+
+def _p_best(replicates: np.ndarray) -> np.ndarray:
+    p = np.zeros(replicates.shape[1])
+    for row in replicates:
+        best = np.flatnonzero(row == row.min())
+        p[best] += 1 / best.size
+    return p / len(replicates)
+
+
+def _reference_rank_intervals(scores: dict, goal: str, n_boot: int, seed: int) -> dict[str, tuple]:
+    """Both rank bootstraps, one replicate at a time, ranking from scratch in every replicate."""
+    sign = 1 if goal == "max" else -1
+    names, tasks = list(scores), list(scores[next(iter(scores))])
+    oriented = {(v, t): sign * np.asarray(scores[v][t], dtype=float) for v in names for t in tasks}
+    means = np.array([[oriented[v, t].mean() for v in names] for t in tasks])
+    out = {}
+    if len(tasks) >= 2:
+        task_idx = bs.resample_indices(bs.generator(seed, STREAM_TASKS), n_boot, len(tasks))
+        replicates = []
+        for b in range(n_boot):
+            resampled = means[task_idx[b]]
+            replicates.append(np.mean([stats.rankdata(-row) for row in resampled], axis=0))
+        out["tasks"] = (*_quantile_bounds(np.array(replicates)), _p_best(np.array(replicates)))
+    seed_idx = {
+        (v, t): bs.resample_indices(bs.named_generator(seed, v, t), n_boot, oriented[v, t].size)
+        for v in names
+        for t in tasks
+    }
+    replicates = []
+    for b in range(n_boot):
+        task_ranks = []
+        for t in tasks:
+            boot_means = [oriented[v, t][seed_idx[v, t][b]].mean() for v in names]
+            task_ranks.append(stats.rankdata(-np.array(boot_means)))
+        replicates.append(np.mean(task_ranks, axis=0))
+    out["seeds"] = (*_quantile_bounds(np.array(replicates)), _p_best(np.array(replicates)))
+    return out
+
+
+def _reference_profiles(
+    values: dict, tau: np.ndarray, above: bool, n_boot: int, seed: int
+) -> dict[str, tuple[np.ndarray, ...]]:
+    """F(τ) = mean over tasks of the fraction of seeds better than τ, and its stratified bootstrap."""
+    out = {}
+    for v, per_task in values.items():
+
+        def fraction(samples: list[np.ndarray]) -> np.ndarray:
+            better = [(x[:, None] > tau) if above else (x[:, None] < tau) for x in samples]
+            return np.mean([b.mean(axis=0) for b in better], axis=0)
+
+        draws = {t: bs.resample_indices(bs.named_generator(seed, v, t), n_boot, len(x)) for t, x in per_task.items()}
+        replicates = np.array(
+            [fraction([np.asarray(x)[draws[t][b]] for t, x in per_task.items()]) for b in range(n_boot)]
+        )
+        low, high = np.quantile(replicates, [0.025, 0.975], axis=0)
+        out[v] = (fraction([np.asarray(x) for x in per_task.values()]), low, high)
+    return out
+
+
+def _assert_rank_intervals_match(r: BenchmarkResult, reference: dict) -> None:
+    for i, v in enumerate(r.variants):
+        entry = r.ranks[v]
+        assert entry.average_rank == pytest.approx(r.average_ranks[v], abs=1e-12)
+        for kind, (low, high, p_best) in reference.items():
+            assert getattr(entry, f"rank_ci_{kind}_low") == pytest.approx(low[i], abs=1e-12)
+            assert getattr(entry, f"rank_ci_{kind}_high") == pytest.approx(high[i], abs=1e-12)
+            assert getattr(entry, f"p_best_{kind}") == pytest.approx(p_best[i], abs=1e-12)
+
+
+@pytest.mark.parametrize(("k", "n_tasks"), [(2, 4), (3, 10), (5, 6), (7, 5), (10, 8), (4, 9), (6, 7)])
+@pytest.mark.parametrize("goal", ["max", "min"])
+def test_rank_intervals_match_a_replicate_by_replicate_reference(k: int, n_tasks: int, goal: str) -> None:
+    scores = _benchmark_scores(k, n_tasks, seed=31 * k + n_tasks, seeds=3)
+    r = benchmark_compare(scores, goal=goal, n_boot=200, seed=5)  # type: ignore[arg-type]
+    _assert_rank_intervals_match(r, _reference_rank_intervals(scores, goal, 200, 5))
+    for entry in r.ranks.values():
+        assert entry.reasons == {}
+
+
+def test_rank_intervals_with_ties_and_unequal_seed_counts_match_the_reference() -> None:
+    # Eighths: means are exact, so ties within a task and between replicates are real ties.
+    rng = np.random.default_rng(12)
+    scores = {f"v{v}": {f"t{t}": rng.integers(0, 4, int(rng.integers(1, 5))) / 8 for t in range(5)} for v in range(4)}
+    r = benchmark_compare(scores, n_boot=300, seed=2)
+    task_means = _task_means(scores)
+    assert any(len(set(row)) < len(row) for row in task_means)  # some task ties two variants
+    _assert_rank_intervals_match(r, _reference_rank_intervals(scores, "max", 300, 2))
+
+
+def test_rank_intervals_on_normalised_scores_rank_like_the_raw_goal() -> None:
+    scores = _benchmark_scores(4, 6, seed=13, seeds=4)
+    baselines = {f"t{t}": (1.0 + 0.1 * t, 0.2) for t in range(6)}  # a loss: lower is better
+    r = benchmark_compare(scores, goal="min", baselines=baselines, n_boot=200, seed=3)
+    _assert_rank_intervals_match(r, _reference_rank_intervals(scores, "min", 200, 3))
+
+
+def test_variants_tied_everywhere_share_rank_and_p_best() -> None:
+    scores = {v: {f"t{t}": [0.5, 0.5, 0.5] for t in range(5)} for v in ("a", "b", "c")}
+    r = benchmark_compare(scores, n_boot=200)
+    for entry in r.ranks.values():
+        assert (entry.rank_ci_tasks_low, entry.rank_ci_tasks_high) == (2.0, 2.0)
+        assert (entry.rank_ci_seeds_low, entry.rank_ci_seeds_high) == (2.0, 2.0)
+        assert entry.p_best_tasks == pytest.approx(1 / 3) and entry.p_best_seeds == pytest.approx(1 / 3)
+
+
+def test_a_dominant_variant_is_best_in_every_replicate() -> None:
+    rng = np.random.default_rng(14)
+    scores = {f"v{v}": {f"t{t}": rng.normal(v, 0.01, 5) for t in range(6)} for v in range(4)}
+    r = benchmark_compare(scores, n_boot=500)
+    top = r.ranks["v3"]
+    assert (top.average_rank, top.rank_ci_tasks_low, top.rank_ci_tasks_high, top.p_best_tasks) == (1.0, 1.0, 1.0, 1.0)
+    assert (top.rank_ci_seeds_low, top.rank_ci_seeds_high, top.p_best_seeds) == (1.0, 1.0, 1.0)
+    assert r.ranks["v0"].rank_ci_seeds_low == 4.0
+
+
+def test_one_task_has_no_task_bootstrap_but_a_seed_bootstrap() -> None:
+    scores = _benchmark_scores(3, 1, seed=15, seeds=4)
+    r = benchmark_compare(scores, n_boot=200, seed=1)
+    for entry in r.ranks.values():
+        assert entry.rank_ci_tasks_low is None and entry.rank_ci_tasks_high is None and entry.p_best_tasks is None
+        assert entry.reasons["rank_ci_tasks_low"] == "the task bootstrap needs at least 2 tasks"
+        assert entry.rank_ci_seeds_low is not None
+    _assert_rank_intervals_match(r, _reference_rank_intervals(scores, "max", 200, 1))
+    json.dumps(r.to_dict(), allow_nan=False)
+
+
+def test_one_seed_cells_are_flagged_for_the_seed_bootstrap() -> None:
+    r = benchmark_compare(_benchmark_scores(3, 4, seed=16, seeds=1), n_boot=100)
+    assert any("12 (variant, task) cells have one seed" in w for w in r.warnings)
+    for entry in r.ranks.values():
+        assert entry.rank_ci_seeds_low == entry.rank_ci_seeds_high == entry.average_rank
+
+
+def test_without_tasks_there_are_no_ranks_or_profiles() -> None:
+    r = benchmark_compare({"a": {"t": [1.0]}, "b": {"u": [2.0]}}, n_boot=50)
+    assert r.ranks == {} and r.profiles == {} and r.profile_tau == ()
+    assert "profiles" in r.reasons and "ranks" in r.reasons
+
+
+@pytest.mark.parametrize(
+    ("k", "n_tasks", "goal", "normalised"),
+    [(2, 4, "max", False), (3, 6, "min", False), (5, 10, "max", True), (4, 5, "min", True), (10, 4, "max", False)],
+)
+def test_performance_profiles_match_the_formula_and_their_bootstrap(
+    k: int, n_tasks: int, goal: str, normalised: bool
+) -> None:
+    scores = _benchmark_scores(k, n_tasks, seed=7 * k + n_tasks, seeds=5, rounded=not normalised)
+    baselines = {f"t{t}": (0.3 + 0.1 * t, 0.8 + 0.1 * t) for t in range(n_tasks)} if normalised else None
+    r = benchmark_compare(scores, goal=goal, baselines=baselines, n_boot=150, seed=4)  # type: ignore[arg-type]
+    values = {
+        v: {
+            t: (np.asarray(x) - baselines[t][0]) / (baselines[t][1] - baselines[t][0]) if baselines else np.asarray(x)
+            for t, x in per_task.items()
+        }
+        for v, per_task in scores.items()
+    }
+    pooled = np.concatenate([x for per_task in values.values() for x in per_task.values()])
+    tau = np.asarray(r.profile_tau)
+    assert tau == pytest.approx(np.linspace(pooled.min(), pooled.max(), 101))
+    above = normalised or goal == "max"
+    assert r.profile_direction == ("above" if above else "below")
+    reference = _reference_profiles(values, tau, above, 150, 4)
+    for v, (fraction, low, high) in reference.items():
+        profile = r.profiles[v]
+        assert profile.fraction == pytest.approx(fraction, abs=1e-12)
+        assert profile.ci_low == pytest.approx(low, abs=1e-12)
+        assert profile.ci_high == pytest.approx(high, abs=1e-12)
+
+
+def test_profiles_with_unequal_seed_counts_average_per_task_fractions() -> None:
+    rng = np.random.default_rng(17)
+    scores = {f"v{v}": {f"t{t}": rng.normal(0.5, 0.1, 2 + (v + t) % 4) for t in range(4)} for v in range(3)}
+    tau = [0.3, 0.45, 0.5, 0.55, 0.7]
+    r = benchmark_compare(scores, n_boot=120, seed=6, profile_tau=tau)
+    assert r.profile_tau == tuple(tau)
+    for v, (fraction, low, high) in _reference_profiles(scores, np.array(tau), True, 120, 6).items():
+        assert r.profiles[v].fraction == pytest.approx(fraction, abs=1e-12)
+        assert r.profiles[v].ci_low == pytest.approx(low, abs=1e-12)
+        assert r.profiles[v].ci_high == pytest.approx(high, abs=1e-12)
+
+
+@pytest.mark.parametrize("goal", ["max", "min"])
+def test_profiles_equal_rliables_run_score_distribution(goal: str) -> None:
+    rly = pytest.importorskip("rliable.library")
+    scores = _benchmark_scores(3, 6, seed=18, seeds=5, rounded=True)
+    r = benchmark_compare(scores, goal=goal, n_boot=50)  # type: ignore[arg-type]
+    sign = 1 if goal == "max" else -1
+    # rliable: score matrix (runs x tasks), higher is better; a loss is negated, and so is τ.
+    score_dict = {
+        v: sign * np.stack([np.asarray(x) for x in per_task.values()], axis=1) for v, per_task in scores.items()
+    }
+    np.random.seed(0)  # rliable 1.2.0 draws its bootstrap from the global state
+    expected, _ = rly.create_performance_profile(score_dict, sign * np.asarray(r.profile_tau), reps=20)
+    for v in scores:
+        assert r.profiles[v].fraction == pytest.approx(expected[v], abs=1e-12)
+
+
+def test_a_custom_profile_grid_must_be_finite_and_non_empty() -> None:
+    scores = _benchmark_scores(2, 3, seed=19)
+    for bad in ([], [0.1, np.nan], [np.inf]):
+        with pytest.raises(ValueError, match="profile_tau"):
+            benchmark_compare(scores, n_boot=20, profile_tau=bad)
+
+
+def test_wilcoxon_of_pairs_with_and_without_ties_matches_scipy_pair_by_pair() -> None:
+    # Over 13 tasks, pairs with zero or tied differences get scipy's asymptotic p, pairs without its
+    # exact p: the clean pairs share one vectorised call, which must not change their method.
+    scores = _benchmark_scores(5, 15, seed=20, seeds=3)
+    scores["copy"] = {
+        t: np.asarray(x) + (0.0 if t in ("t0", "t1") else 0.25 + 0.01 * int(t[1:])) for t, x in scores["v0"].items()
+    }
+    scores["twin"] = {t: np.asarray(x) + 0.5 for t, x in scores["v1"].items()}
+    r = benchmark_compare(scores, n_boot=50)
+    m = _task_means(scores)
+    names = list(scores)
+    kinds = set()
+    for pair in r.pairs:
+        d = m[:, names.index(pair.a)] - m[:, names.index(pair.b)]
+        if not np.any(d):
+            assert pair.wilcoxon_p is None
+            continue
+        kinds.add(bool(np.all(d != 0) and np.unique(np.abs(d)).size == d.size))
+        ref = stats.wilcoxon(d)
+        assert (pair.wilcoxon_w, pair.wilcoxon_p) == (ref.statistic, ref.pvalue)
+    assert kinds == {True, False}
+
+
+def test_float32_draws_give_the_float64_probabilities_of_improvement_bit_for_bit() -> None:
+    rng = np.random.default_rng(21)
+    samples = [[np.round(rng.normal(0.5, 0.1, 3 + (v * t) % 5), 2) for t in range(3)] for v in range(5)]
+    names, tasks = [f"v{v}" for v in range(5)], ["a", "b", "c"]
+    narrow = stratified_draws(samples, names, tasks, n_boot=400, seed=3)
+    assert narrow.stacks[0].dtype == np.float32
+    stacks = [s.astype(np.float64) for s in narrow.stacks]
+    counts_t = [[stacks[t][narrow.starts[t][v] : narrow.starts[t][v + 1]] for t in range(3)] for v in range(5)]
+    wide = StratifiedDraws(indices=narrow.indices, counts_t=counts_t, stacks=stacks, starts=narrow.starts)
+    pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)] + [(4, 0), (2, 1), (2, 4)]
+    for got, expected in zip(
+        average_probability_of_improvement(samples, narrow, pairs, level=0.95),
+        average_probability_of_improvement(samples, wide, pairs, level=0.95),
+        strict=True,
+    ):
+        assert np.array_equal(got, expected)
+
+
+def test_draws_of_very_large_samples_stay_in_float64() -> None:
+    draws = stratified_draws([[np.zeros(3000)], [np.zeros(2)]], ["a", "b"], ["t"], n_boot=2, seed=0)
+    assert draws.stacks[0].dtype == np.float64 and draws.counts_t[1][0].shape == (2, 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -20,6 +21,7 @@ FAST = settings(
 integers = st.lists(st.integers(-50, 50), min_size=2, max_size=10)
 eighths = st.lists(st.integers(-400, 400).map(lambda v: v / 8), min_size=2, max_size=10)
 goals = st.sampled_from(["max", "min"])
+seed_cells = st.lists(st.integers(-400, 400).map(lambda v: v / 8), min_size=1, max_size=4)  # one task's seeds
 
 
 def _close(x: float | None, y: float | None, tol: float = 1e-9) -> bool:
@@ -158,3 +160,34 @@ def test_benchmark_ranks_sum_like_a_permutation_per_task(cells: list[list[list[f
     assert math.isclose(sum(r.average_ranks.values()), k * (k + 1) / 2)
     for agg in r.aggregates.values():
         assert agg.iqm_ci_low <= agg.iqm_ci_high
+
+
+@FAST
+@given(st.integers(2, 5), st.integers(1, 4), goals, st.booleans(), st.data())
+def test_benchmark_rank_intervals_and_profiles_stay_in_range(
+    k: int, n_tasks: int, goal: str, normalised: bool, data: st.DataObject
+) -> None:
+    scores = {f"v{v}": {f"t{t}": data.draw(seed_cells) for t in range(n_tasks)} for v in range(k)}
+    baselines = {f"t{t}": (-60.0, 60.0 + t) for t in range(n_tasks)} if normalised else None
+    r = benchmark_compare(scores, goal=goal, baselines=baselines, n_boot=B)  # type: ignore[arg-type]
+    json.dumps(r.to_dict(), allow_nan=False)
+    for kind in ("tasks", "seeds"):
+        entries = [
+            (getattr(e, f"rank_ci_{kind}_low"), getattr(e, f"rank_ci_{kind}_high"), getattr(e, f"p_best_{kind}"))
+            for e in r.ranks.values()
+        ]
+        if kind == "tasks" and n_tasks == 1:
+            assert all(entry == (None, None, None) for entry in entries)
+            continue
+        for low, high, p_best in entries:
+            assert 1 <= low <= high <= k and 0 <= p_best <= 1
+        assert math.isclose(sum(p for _, _, p in entries), 1.0)
+    assert all(1 <= e.average_rank <= k for e in r.ranks.values())
+    # The grid ascends; "above" profiles fall along it, "below" (a raw loss) profiles rise.
+    direction = -1 if r.profile_direction == "above" else 1
+    assert r.profile_direction == ("above" if normalised or goal == "max" else "below")
+    for profile in r.profiles.values():
+        for curve in (profile.fraction, profile.ci_low, profile.ci_high):
+            assert all(0.0 <= f <= 1.0 for f in curve)
+            assert np.all(direction * np.diff(curve) >= 0)
+        assert all(low <= high for low, high in zip(profile.ci_low, profile.ci_high, strict=True))
