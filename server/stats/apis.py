@@ -258,4 +258,4 @@ class ComparisonDetailApi(APIView):
     )
     def get(self, request: Request, comparison_id: str) -> Response:
         comparison = selectors.comparison_get(user=request_user(request), comparison_id=comparison_id)
-        return Response(_comparison(comparison, full=True))
+        return Response(_comparison(services.comparison_current(comparison=comparison), full=True))

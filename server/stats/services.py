@@ -364,6 +364,15 @@ def comparison_create(
     return selectors.comparison_with_projects(pk=comparison.pk)
 
 
+def comparison_current(*, comparison: Comparison) -> Comparison:
+    """The comparison, with a recompute queued when an older method version computed it (it is
+    shown as stale meanwhile), as `metric_stats_ensure` does for project statistics."""
+    if comparison.pending or comparison.method_version in ("", METHOD_VERSION):
+        return comparison
+    _mark(Comparison.objects.filter(pk=comparison.pk), _enqueue_comparison, "uuid")
+    return selectors.comparison_with_projects(pk=comparison.pk)
+
+
 def comparison_recompute(*, comparison_id: str) -> str:
     """Recompute a saved comparison; outcomes as for `stats_recompute`."""
     try:

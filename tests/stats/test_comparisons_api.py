@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from scipy import stats as scipy_stats
 
 from server.accounts.models import Team
-from server.analysis import pairs_compare, variants_rank
+from server.analysis import METHOD_VERSION, pairs_compare, variants_rank
 from server.stats.compute import bootstrap_seed
 from server.stats.models import Comparison
 from server.tracking import services as tracking_services
@@ -142,6 +142,20 @@ def test_a_comparison_updates_itself_when_a_new_seed_finishes(
     body = api.get(f"{URL}{comparison_id}/").json()
     assert body["status"] == "fresh"
     assert {block["model"]: block["n"] for block in body["variants"]} == {"resnet18": 5, "vit": 6}
+
+
+def test_a_comparison_computed_by_an_older_method_version_is_recomputed_when_read(
+    db, api, project, compare, django_capture_on_commit_callbacks
+):
+    log_study(project, models={m: SCORES[m] for m in ("resnet18", "resnet50")})
+    body = compare({"metric": "val/acc", "projects": ["acme/study"]})
+    Comparison.objects.filter(uuid=body["id"]).update(method_version="0.9")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        stale = api.get(f"{URL}{body['id']}/").json()
+    assert stale["status"] == "stale" and len(callbacks) == 1  # one recompute queued
+    again = api.get(f"{URL}{body['id']}/").json()
+    assert again["status"] == "fresh" and again["method_version"] == METHOD_VERSION
+    assert again["pairs"] == body["pairs"]
 
 
 def test_comparisons_are_listed_newest_first_by_project_and_paged(db, api, project, compare, client_for):
