@@ -182,20 +182,17 @@ class Api:
         `limit` stops after that many runs.
         """
         params: list[tuple[str, Any]] = [("project", project)]
-        simple = {
-            "status": status,
-            "model": model,
-            "task": task,
-            "variant": variant,
-            "seed": seed,
-            "name": name,
-            "ordering": ordering,
-        }
-        params += [(k, _param(v)) for k, v in simple.items() if v is not None]
-        tags = [tag] if isinstance(tag, str) else list(tag or [])
-        params += [("tag", t) for t in tags]
-        for path, value in (config or {}).items():
-            params.append((f"config.{path}", _param(value)))
+        params += _filter_params(
+            status=status,
+            model=model,
+            task=task,
+            variant=variant,
+            seed=seed,
+            name=name,
+            ordering=ordering,
+            tag=tag,
+            config=config,
+        )
         size = page_size or (min(limit, MAX_PAGE_SIZE) if limit else 100)
         params.append(("page_size", max(1, min(size, MAX_PAGE_SIZE))))
         return RunList(self._pages("runs/", params, limit=limit))
