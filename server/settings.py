@@ -218,6 +218,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "runs-mark-crashed": {"task": "seedboard.runs_mark_crashed", "schedule": 60.0},
     "stats-requeue": {"task": "seedboard.stats_requeue", "schedule": 60.0},
+    "overviews-requeue": {"task": "seedboard.overviews_requeue", "schedule": 60.0},
 }
 # A running run without a heartbeat for this long is marked crashed (the SDK beats every ~15 s).
 SEEDBOARD_HEARTBEAT_TIMEOUT = env_int("SEEDBOARD_HEARTBEAT_TIMEOUT", 600, minimum=30)

@@ -1,7 +1,8 @@
 """Thin tasks: JSON arguments, one service call, idempotent bodies (tasks are acks_late).
 
 Only the database's transient errors are retried; anything else is a bug to see in the logs
-(the statistics row keeps the error and stays stale).
+(the statistics row keeps the error and stays stale; a run's overviews stay out of date, so
+its histories are read from the raw points).
 """
 
 from __future__ import annotations
@@ -27,6 +28,18 @@ def runs_mark_crashed() -> int:
     crashed = tracking_services.runs_mark_crashed()
     stats_services.runs_changed(runs=crashed)
     return len(crashed)
+
+
+@shared_task(name="seedboard.overviews_build", ignore_result=True, **RETRY)
+def overviews_build(run_id: int) -> int:
+    """Build the history overviews of a run's long series that are missing or out of date."""
+    return tracking_services.metric_overviews_build(run_pk=run_id)
+
+
+@shared_task(name="seedboard.overviews_requeue", **RETRY)
+def overviews_requeue() -> int:
+    """Queue again the overview builds that a broker outage or a lost message left behind; returns how many."""
+    return tracking_services.overviews_requeue()
 
 
 @shared_task(name="seedboard.stats_recompute", ignore_result=True, **RETRY)

@@ -56,7 +56,10 @@ PAGE_PARAMETERS = [
 ]
 HISTORY_PARAMETERS = [
     OpenApiParameter(
-        "max_points", int, description="Downsample each series to at most this many points (min/max per bucket)."
+        "max_points",
+        int,
+        description="Downsample each series to at most this many points: the lowest and highest point of each "
+        "aligned power-of-two bucket of steps, and the first and last points.",
     ),
     OpenApiParameter("min_step", int),
     OpenApiParameter("max_step", int),
@@ -219,8 +222,9 @@ class RunMetricsApi(APIView):
     def post(self, request: Request, run_id: str) -> Response:
         batch = batch_parse(request.data, max_points=settings.SEEDBOARD_MAX_BATCH_POINTS)
         run = selectors.run_ref_for_write(user=request_user(request), run_id=run_id)
-        result = services.metrics_ingest(run_pk=run.pk, batch=batch)
-        if run.status != Run.Status.RUNNING and not result.duplicate:
+        ended = run.status != Run.Status.RUNNING
+        result = services.metrics_ingest(run_pk=run.pk, batch=batch, run_ended=ended)
+        if ended and not result.duplicate:
             # Points of an ended run (a late upload or a replay) change its scores.
             stats_services.run_points_added(run_pk=run.pk)
         return Response({"batch_id": str(result.batch_id), "stored": result.stored, "duplicate": result.duplicate})

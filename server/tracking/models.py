@@ -111,6 +111,40 @@ class MetricSummary(models.Model):
         constraints = [models.UniqueConstraint(fields=["run", "key"], name="metric_summary_unique_run_key")]
 
 
+class MetricOverview(models.Model):
+    """Per (run, key) of a long series and grid level: a stored min/max downsample (see overviews.py).
+
+    Current while `count` equals the MetricSummary's count: points are only ever added (and the
+    summary counts them in the same transaction), so an equal count means that no point arrived
+    since the overview was built. Rows are written by workers (services.metric_overviews_build).
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
+    key = models.ForeignKey(MetricKey, on_delete=models.PROTECT, related_name="+")
+    level = models.SmallIntegerField()  # buckets of 2**level steps
+    count = models.BigIntegerField()  # points it was built from
+    first_step = models.BigIntegerField()
+    last_step = models.BigIntegerField()
+    payload = models.BinaryField()
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key", "level"], name="metric_overview_unique_run_key_level")
+        ]
+
+
+class OverviewBuild(models.Model):
+    """A queued build of a run's overviews: the row exists from the mark until a worker starts it.
+
+    Its existence coalesces marks: only the request that inserts it queues a task (see
+    services.overviews_mark), so a burst of late batches queues one build.
+    """
+
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    marked_at = models.DateTimeField()
+
+
 class IngestBatch(models.Model):
     """A stored metric batch; its unique (run, batch_id) makes retried uploads idempotent."""
 

@@ -18,12 +18,12 @@ SQLite cannot store in a REAL column, is stored as NULL and read back as NaN.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db import connection
+from django.db import connection, transaction
 
 TABLE = "tracking_metric_point"
 
@@ -121,19 +121,64 @@ def points_read(
     if not run_pks:
         return {}
     if is_postgresql():
-        return _points_read_postgresql(run_pks, key_id, min_step, max_step)
-    where = f"run_id IN ({', '.join(['%s'] * len(run_pks))}) AND key_id = %s"
-    params: list[Any] = [*run_pks, key_id]
+        where, params = "run_id = ANY(%s) AND key_id = %s", [list(run_pks), key_id]
+    else:
+        where, params = f"run_id IN ({', '.join(['%s'] * len(run_pks))}) AND key_id = %s", [*run_pks, key_id]
     if min_step is not None:
         where += " AND step >= %s"
         params.append(min_step)
     if max_step is not None:
         where += " AND step <= %s"
         params.append(max_step)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT run_id, step, value, wall_time FROM {TABLE} WHERE {where} ORDER BY run_id, step", params
+    return _read(f"SELECT run_id, step, value, wall_time FROM {TABLE} WHERE {where} ORDER BY run_id, step", params)
+
+
+def points_read_ranges(*, key_id: int, ranges: Sequence[tuple[int, int, int]]) -> dict[int, Series]:
+    """The points of one key in the given (run, first step, last step) ranges, grouped by run in
+    step order. Meant for short ranges (the edges of zoomed histories): one index range scan
+    each, and the few points they hold are sorted."""
+    if not ranges:
+        return {}
+    if is_postgresql():
+        # One index range scan per range, in a nested loop. OFFSET 0 keeps the planner from
+        # flattening the subquery into a hash join over the whole table (it cannot estimate a
+        # range between two columns of r), and JIT is off because, planned at a guessed 500
+        # rows a range, a few hundred ranges would pass jit_above_cost and compiling would take
+        # longer than the reads. (An OR of the ranges plans slowly and runs as a parallel scan.)
+        runs, firsts, lasts = (list(column) for column in zip(*ranges, strict=True))
+        select = (
+            "SELECT p.run_id, p.step, p.value, p.wall_time "
+            "FROM unnest(%s::int8[], %s::int8[], %s::int8[]) AS r (run_id, first, last) CROSS JOIN LATERAL "
+            f"(SELECT run_id, step, value, wall_time FROM {TABLE} "
+            "WHERE run_id = r.run_id AND key_id = %s AND step BETWEEN r.first AND r.last OFFSET 0) AS p "
+            "ORDER BY p.run_id, p.step"
         )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            return _read_postgresql(select, [runs, firsts, lasts, key_id])
+    where = " OR ".join(["(run_id = %s AND step BETWEEN %s AND %s)"] * len(ranges))
+    select = f"SELECT run_id, step, value, wall_time FROM {TABLE} WHERE key_id = %s AND ({where}) ORDER BY run_id, step"
+    return _read(select, [key_id, *(bound for bounds in ranges for bound in bounds)])
+
+
+def points_read_pieces(
+    *, run_pk: int, key_id: int, first_step: int, last_step: int, align: int, pieces: int
+) -> Iterator[Series]:
+    """The points of one (run, key) in [first_step, last_step] in about `pieces` step ranges,
+    each in step order, cut on multiples of 2**align steps (so no bucket of that width spans two)."""
+    first_bucket, last_bucket = first_step >> align, last_step >> align
+    per_piece = -(-(last_bucket - first_bucket + 1) // max(1, pieces))  # ceiling division
+    for bucket in range(first_bucket, last_bucket + 1, per_piece):
+        lo, hi = max(first_step, bucket << align), min(last_step, ((bucket + per_piece) << align) - 1)
+        if (series := points_read(run_pks=[run_pk], key_id=key_id, min_step=lo, max_step=hi).get(run_pk)) is not None:
+            yield series
+
+
+def _read(select: str, params: list[Any]) -> dict[int, Series]:
+    if is_postgresql():
+        return _read_postgresql(select, params)
+    with connection.cursor() as cursor:
+        cursor.execute(select, params)
         fetched = cursor.fetchall()
     result: dict[int, list[tuple[Any, ...]]] = {}
     for row in fetched:
@@ -148,20 +193,9 @@ def points_read(
     }
 
 
-def _points_read_postgresql(
-    run_pks: Sequence[int], key_id: int, min_step: int | None, max_step: int | None
-) -> dict[int, Series]:
-    where = "run_id = ANY(%s) AND key_id = %s"
-    params: list[Any] = [list(run_pks), key_id]
-    if min_step is not None:
-        where += " AND step >= %s"
-        params.append(min_step)
-    if max_step is not None:
-        where += " AND step <= %s"
-        params.append(max_step)
-    # The index yields (run_id, key_id, step) order, so no sort. Binary COPY out parses
-    # straight into a numpy structured array, without a Python object per point.
-    select = f"SELECT run_id, step, value, wall_time FROM {TABLE} WHERE {where} ORDER BY run_id, step"
+def _read_postgresql(select: str, params: list[Any]) -> dict[int, Series]:
+    # For `run_id = ANY(...)` the index yields (run_id, key_id, step) order, so no sort. Binary
+    # COPY out parses straight into a numpy structured array, without a Python object per point.
     payload = bytearray()
     with (
         connection.cursor() as cursor,

@@ -10,15 +10,25 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import psycopg
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 
 from server.accounts.models import Membership, Team
 from server.core.errors import InvalidInput, NotFound, PermissionDenied
 from server.tracking import points
-from server.tracking.downsample import downsample_minmax
+from server.tracking.downsample import downsample_minmax, request_grid
 from server.tracking.filters import Ordering
 from server.tracking.models import MetricKey, MetricSummary, Project, Run
+from server.tracking.overviews import (
+    OVERVIEW_MIN_POINTS,
+    Overview,
+    Plan,
+    overview_answer,
+    overview_level_for,
+    overview_plan,
+)
 
 WRITE_ROLES = {Membership.Role.ADMIN, Membership.Role.MEMBER}
 MAX_RUNS_PER_HISTORY = 200
@@ -148,12 +158,7 @@ class History:
     downsampled: bool
 
 
-def _history(series: points.Series | None, max_points: int | None) -> History:
-    if series is None:
-        series = points.Series(*points.empty_columns())
-    if max_points is None or len(series) <= max_points:
-        return History(series, len(series), False)
-    return History(series.take(downsample_minmax(series.steps, series.values, max_points)), len(series), True)
+STEP_MAX = 2**63 - 1
 
 
 def metric_histories(
@@ -164,16 +169,113 @@ def metric_histories(
     min_step: int | None = None,
     max_step: int | None = None,
 ) -> dict[int, History]:
-    """History of one key for each run (by run pk); runs that never logged it get an empty one."""
+    """History of one key for each run (by run pk); runs that never logged it get an empty one.
+
+    With `max_points`, a run whose overview is current and fine enough is answered from it
+    (plus at most two short raw reads at the edges of a zoom), the others from their raw
+    points; both give the same points (see overviews.py). At most five queries in all: the key,
+    the summaries, the overviews, the raw points and the zoom edges.
+    """
     if len(runs) > MAX_RUNS_PER_HISTORY:
         raise InvalidInput(f"At most {MAX_RUNS_PER_HISTORY} runs per request, got {len(runs)}.", field="run")
     key_id = MetricKey.objects.filter(name=key).values_list("id", flat=True).first()
-    found = (
-        {}
-        if key_id is None
-        else points.points_read(run_pks=[run.pk for run in runs], key_id=key_id, min_step=min_step, max_step=max_step)
+    if key_id is None:
+        return {run.pk: History(points.Series(*points.empty_columns()), 0, False) for run in runs}
+    run_pks = [run.pk for run in runs]
+    if max_points is None:
+        found = points.points_read(run_pks=run_pks, key_id=key_id, min_step=min_step, max_step=max_step)
+        return {run_pk: _full(found.get(run_pk)) for run_pk in run_pks}
+    return _downsampled_histories(
+        run_pks=run_pks, key_id=key_id, max_points=max_points, min_step=min_step, max_step=max_step
     )
-    return {run.pk: _history(found.get(run.pk), max_points) for run in runs}
+
+
+def _full(series: points.Series | None) -> History:
+    series = series or points.Series(*points.empty_columns())
+    return History(series, len(series), False)
+
+
+def _downsampled_histories(
+    *, run_pks: list[int], key_id: int, max_points: int, min_step: int | None, max_step: int | None
+) -> dict[int, History]:
+    first, last = 0 if min_step is None else min_step, STEP_MAX if max_step is None else max_step
+    # Each run's logged steps within the range, and the overview level that could answer it.
+    summaries = MetricSummary.objects.filter(run_id__in=run_pks, key_id=key_id)
+    extents: dict[int, tuple[int, int]] = {}
+    wanted: dict[int, tuple[int, int]] = {}
+    for run_pk, count, first_step, last_step in summaries.values_list("run_id", "count", "first_step", "last_step"):
+        lo, hi = max(first, first_step), min(last, last_step)
+        if lo > hi:
+            continue  # nothing logged in the range
+        extents[run_pk] = (lo, hi)
+        level = overview_level_for(
+            series_first=first_step, series_last=last_step, first=lo, last=hi, max_points=max_points
+        )
+        if level is not None and count > OVERVIEW_MIN_POINTS:
+            # Current: built from as many points as the summary counts now.
+            wanted[run_pk] = (level, count)
+    planned: dict[int, tuple[Overview, Plan]] = {}
+    for run_pk, payload in _overview_payloads(key_id, wanted):
+        overview = Overview.from_bytes(payload)
+        lo, hi = extents[run_pk]
+        if (plan := overview_plan(overview, first=lo, last=hi, max_points=max_points)) is not None:
+            planned[run_pk] = (overview, plan)
+    raw_runs = [run_pk for run_pk in extents if run_pk not in planned]
+    raw = points.points_read(run_pks=raw_runs, key_id=key_id, min_step=min_step, max_step=max_step)
+    edges = points.points_read_ranges(
+        key_id=key_id,
+        ranges=[
+            (run_pk, *bounds)
+            for run_pk, (_, plan) in planned.items()
+            for bounds in (plan.left, plan.right)
+            if bounds is not None
+        ],
+    )
+    histories = {}
+    for run_pk in run_pks:
+        if run_pk in planned:
+            overview, plan = planned[run_pk]
+            edge = edges.get(run_pk) or points.Series(*points.empty_columns())
+            kept, count = overview_answer(overview, plan, (edge.steps, edge.values, edge.times))
+            histories[run_pk] = History(points.Series(*kept), count, True)
+        else:
+            lo, hi = extents.get(run_pk, (first, last))
+            histories[run_pk] = _downsampled(raw.get(run_pk), lo, hi, max_points)
+    return histories
+
+
+def _overview_payloads(key_id: int, wanted: dict[int, tuple[int, int]]) -> list[tuple[int, bytes]]:
+    """(run pk, payload) of the wanted overviews, {run pk: (level, count)}, in one query."""
+    if not wanted:
+        return []
+    # run_id IN (...) as well as the triples: an index condition, however the planner joins the VALUES.
+    sql = (
+        f"SELECT run_id, payload FROM tracking_metricoverview WHERE key_id = %s "
+        f"AND run_id IN ({', '.join(['%s'] * len(wanted))}) "
+        f"AND (run_id, level, count) IN (VALUES {', '.join(['(%s, %s, %s)'] * len(wanted))})"
+    )
+    triples = (value for run_pk, (level, count) in wanted.items() for value in (run_pk, level, count))
+    params = [key_id, *wanted, *triples]
+    if points.is_postgresql():
+        # Binary results: bytea arrives as stored, not as hex text (half the bytes, no decoding).
+        # Django's cursors bind parameters client-side, which rules binary results out.
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, binary=True)
+            return cursor.fetchall()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _downsampled(series: points.Series | None, first: int, last: int, max_points: int) -> History:
+    """Raw points downsampled on the grid of [first, last], the run's logged steps within the range."""
+    if series is None or len(series) <= max_points:
+        return _full(series)
+    # Points stored since the summary was read widen the range rather than exceed max_points.
+    first, last = min(first, int(series.steps[0])), max(last, int(series.steps[-1]))
+    grid = request_grid(first, last, max_points)
+    return History(series.take(downsample_minmax(series.steps, series.values, grid)), len(series), True)
 
 
 def run_metric_keys(*, run: Run) -> list[str]:

@@ -1,9 +1,10 @@
-"""Writes for projects, runs and metrics."""
+"""Writes for projects, runs, metrics and their history overviews."""
 
 from __future__ import annotations
 
+import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,24 @@ from server.accounts.models import Team, slug_validator
 from server.core.errors import Conflict, InvalidInput, NotFound
 from server.tracking import points, selectors
 from server.tracking.batches import MetricBatch
-from server.tracking.models import IngestBatch, MetricKey, Project, Run, Variant
+from server.tracking.models import (
+    IngestBatch,
+    MetricKey,
+    MetricOverview,
+    MetricSummary,
+    OverviewBuild,
+    Project,
+    Run,
+    Variant,
+)
+from server.tracking.overviews import (
+    OVERVIEW_MIN_POINTS,
+    Overview,
+    overview_build,
+    overview_coarsen,
+    overview_levels,
+    points_of,
+)
 from server.tracking.variants import variant_config, variant_fingerprint
 
 # ---------------------------------------------------------------------------- projects
@@ -203,6 +221,8 @@ def run_update(
             changes["heartbeat_at"] = now
         if changes:
             Run.objects.filter(pk=run.pk).update(**changes)
+        if current_status == Run.Status.RUNNING and changes.get("status", current_status) != Run.Status.RUNNING:
+            overviews_mark(run_pks=[run.pk])  # its series are complete (for now): build their overviews
     run.status, run.summary = current_status, current_summary
     for field, value in changes.items():
         setattr(run, field, value)
@@ -227,7 +247,9 @@ def runs_mark_crashed(*, now: datetime | None = None) -> list[Run]:
     Run.objects.filter(pk__in=candidates, status=Run.Status.RUNNING, heartbeat_at__lt=cutoff).update(
         status=Run.Status.CRASHED, ended_at=now
     )
-    return list(Run.objects.filter(pk__in=candidates, status=Run.Status.CRASHED, ended_at=now))
+    crashed = list(Run.objects.filter(pk__in=candidates, status=Run.Status.CRASHED, ended_at=now))
+    overviews_mark(run_pks=[run.pk for run in crashed])
+    return crashed
 
 
 def runs_delete(*, runs: Iterable[Run]) -> None:
@@ -271,11 +293,13 @@ class IngestResult:
     duplicate: bool
 
 
-def metrics_ingest(*, run_pk: int, batch: MetricBatch) -> IngestResult:
+def metrics_ingest(*, run_pk: int, batch: MetricBatch, run_ended: bool = False) -> IngestResult:
     """Store a batch exactly once: batch row, COPY of the points and summary upsert in one transaction.
 
     The batch row goes first: a concurrent upload of the same batch blocks on its unique
-    index until this transaction ends, then sees the conflict and stores nothing.
+    index until this transaction ends, then sees the conflict and stores nothing. Points of a
+    run that is no longer running (`run_ended`: a late upload or a replay) make its overviews
+    out of date, so the same transaction queues their rebuild.
     """
     key_ids = np.asarray(metric_keys_resolve(batch.key_names), dtype=np.int32)[batch.key_codes]
     # Sorting by (key, step) gives the btree sequential inserts and makes the per-key
@@ -287,6 +311,8 @@ def metrics_ingest(*, run_pk: int, batch: MetricBatch) -> IngestResult:
             return IngestResult(batch.batch_id, 0, True)
         points.points_insert(run_pk=run_pk, key_ids=key_ids, steps=steps, values=values, times=times)
         _summaries_upsert(run_pk=run_pk, key_ids=key_ids, steps=steps, values=values)
+        if run_ended:
+            overviews_mark(run_pks=[run_pk])
     return IngestResult(batch.batch_id, len(batch), False)
 
 
@@ -356,3 +382,130 @@ def _summaries_upsert(
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, list(rows))
+
+
+# ---------------------------------------------------------------------------- history overviews
+
+# A build marked this long ago that never started lost its message (or the enqueue failed).
+OVERVIEW_REQUEUE_AFTER = timedelta(minutes=10)
+# Series are read for a build in pieces of about this many points, so memory stays bounded.
+OVERVIEW_READ_POINTS = 1_000_000
+
+
+def _build_on_commit(run_pk: int) -> None:
+    """Queue a run's overview build once the current transaction commits (at once outside of one).
+
+    robust: a broker outage must not fail the request that stored the data; the OverviewBuild
+    row stays and `overviews_requeue` sends it later.
+    """
+
+    def send_task() -> None:
+        from workers import tasks  # workers.tasks imports this module, so not at the top
+
+        tasks.overviews_build.delay(run_pk)
+
+    transaction.on_commit(send_task, robust=True)
+
+
+def overviews_mark(*, run_pks: Sequence[int]) -> int:
+    """Queue an overview build, after commit, for each of these runs that has a series long
+    enough for an overview and is not queued already; returns how many were queued.
+
+    One INSERT ... ON CONFLICT DO NOTHING per run, with a rowcount check: of several requests
+    marking a run at once, exactly one inserts its OverviewBuild row and enqueues (the others
+    wait for its row, then find it). The build deletes the row when it starts, so points that
+    arrive during a build queue the next one. Runs of short series only queue nothing.
+    """
+    marked_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    queued = 0
+    with connection.cursor() as cursor:
+        for run_pk in sorted(set(run_pks)):  # one lock order for concurrent marks
+            cursor.execute(
+                "INSERT INTO tracking_overviewbuild (run_id, marked_at) SELECT %s, %s "
+                "WHERE EXISTS (SELECT 1 FROM tracking_metricsummary WHERE run_id = %s AND count > %s) "
+                "ON CONFLICT (run_id) DO NOTHING",
+                [run_pk, marked_at, run_pk, OVERVIEW_MIN_POINTS],
+            )
+            if cursor.rowcount == 1:
+                _build_on_commit(run_pk)
+                queued += 1
+    return queued
+
+
+def metric_overviews_build(*, run_pk: int) -> int:
+    """Build the overviews of a run's long series that are missing or out of date; returns how
+    many series got new ones.
+
+    Idempotent (the task is acks_late): current overviews are left alone, and a write never
+    replaces overviews built from more points (a slower, older build finishing last). Built
+    whatever the run's status: those of a running run go out of date with its next batch.
+    """
+    OverviewBuild.objects.filter(run_id=run_pk).delete()  # marks from now on queue another build
+    current = set(MetricOverview.objects.filter(run_id=run_pk).values_list("key_id", "count"))
+    summaries = MetricSummary.objects.filter(run_id=run_pk, count__gt=OVERVIEW_MIN_POINTS).order_by("key_id")
+    written = 0
+    for key_id, count, first_step, last_step in summaries.values_list("key_id", "count", "first_step", "last_step"):
+        if (key_id, count) in current:
+            continue
+        levels = overview_levels(first_step, last_step)
+        # Read in pieces cut on bucket boundaries, so memory stays bounded. A point stored
+        # meanwhile may be missed: the overview then counts fewer points than the summary, so
+        # it is out of date, and that point's batch has marked the run again.
+        pieces = points.points_read_pieces(
+            run_pk=run_pk, key_id=key_id, first_step=first_step, last_step=last_step,
+            align=levels[0], pieces=math.ceil(count / OVERVIEW_READ_POINTS),
+        )  # fmt: skip
+        finest = overview_build((points_of(p.steps, p.values, p.times) for p in pieces), levels[0])
+        if finest is not None:
+            pyramid = [finest]
+            for _ in levels[1:]:
+                pyramid.append(overview_coarsen(pyramid[-1]))
+            written += _overviews_store(run_pk, key_id, pyramid)
+    return written
+
+
+def _overviews_store(run_pk: int, key_id: int, pyramid: list[Overview]) -> int:
+    """Store the overviews of a (run, key), replacing those built from fewer points; 1 if stored.
+
+    Nothing is stored when overviews built from more points are there already, and each level
+    is an upsert that keeps a row counting as many points. Two builds storing at once may still
+    leave rows of an older count behind, but reads only use rows whose count is the summary's.
+    """
+    table = "tracking_metricoverview"
+    built_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    count = pyramid[0].count
+    with transaction.atomic(), connection.cursor() as cursor:
+        if MetricOverview.objects.filter(run_id=run_pk, key_id=key_id, count__gt=count).exists():
+            return 0
+        stored = 0
+        for overview in pyramid:
+            cursor.execute(
+                f"INSERT INTO {table} (run_id, key_id, level, count, first_step, last_step, payload, built_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (run_id, key_id, level) DO UPDATE SET "
+                "count = excluded.count, first_step = excluded.first_step, last_step = excluded.last_step, "
+                f"payload = excluded.payload, built_at = excluded.built_at WHERE {table}.count < excluded.count",
+                [run_pk, key_id, overview.level, count, overview.first_step, overview.last_step,
+                 overview.to_bytes(), built_at],
+            )  # fmt: skip
+            stored += cursor.rowcount
+        # Levels of an older build that this one has not replaced (the series' extent changed).
+        MetricOverview.objects.filter(run_id=run_pk, key_id=key_id, count__lt=count).delete()
+    return int(stored > 0)
+
+
+def overviews_requeue(*, now: datetime | None = None) -> int:
+    """Queue again the overview builds that were marked but never started; returns how many.
+
+    They lost their message, or the enqueue after commit failed (broker down). Each is queued at
+    most once per OVERVIEW_REQUEUE_AFTER; a duplicate build finds its overviews current.
+    """
+    now = now or timezone.now()
+    waited = now - OVERVIEW_REQUEUE_AFTER
+    queued = 0
+    stuck = OverviewBuild.objects.filter(marked_at__lt=waited).order_by("marked_at")
+    for run_pk in stuck.values_list("run_id", flat=True)[:1000]:
+        # Conditional on the same state, so two sweeps never queue a build twice.
+        if OverviewBuild.objects.filter(run_id=run_pk, marked_at__lt=waited).update(marked_at=now):
+            _build_on_commit(run_pk)
+            queued += 1
+    return queued
