@@ -33,11 +33,8 @@ def main() -> None:
     args = parser.parse_args()
     from ingest import scratch_database
 
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        sys.exit("set DATABASE_URL to a PostgreSQL server (the benchmark creates its own scratch database)")
     os.environ.update(
-        DATABASE_URL=scratch_database(base),
+        DATABASE_URL=scratch_database(),
         DJANGO_SETTINGS_MODULE="server.settings",
         SEEDBOARD_THROTTLE_ENABLED="false",
     )

@@ -188,7 +188,11 @@ def raw_copy_rate(n_runs: int, steps: int) -> float:
     return sum(len(b) for _, b in batches) / (time.perf_counter() - started)
 
 
-def scratch_database(base_url: str) -> str:
+def scratch_database() -> str:
+    """A fresh database next to the one DATABASE_URL names (dropped and created again), as a URL."""
+    base_url = os.environ.get("DATABASE_URL", "")
+    if not base_url.startswith("postgres"):
+        sys.exit("set DATABASE_URL to a PostgreSQL server (the benchmark creates its own scratch database)")
     parsed = urlparse(base_url)
     name = parsed.path.lstrip("/") + "_bench"
     admin = urlunparse(parsed._replace(path="/postgres"))
@@ -207,10 +211,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4 * (os.cpu_count() or 1), help="gunicorn sync workers")
     parser.add_argument("--port", type=int, default=8799)
     args = parser.parse_args()
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        sys.exit("set DATABASE_URL to a PostgreSQL server (the benchmark creates its own scratch database)")
-    db_url = scratch_database(base)
+    db_url = scratch_database()
     sdk_dir = REPO / "var" / "bench-sdk"
     env = {**os.environ, "DATABASE_URL": db_url, "SEEDBOARD_THROTTLE_ENABLED": "false", "REDIS_URL": "",
            "DJANGO_SETTINGS_MODULE": "server.settings", "BENCH_SDK_DIR": str(sdk_dir),
