@@ -15,6 +15,7 @@ import argparse
 import math
 import random
 import zlib
+from typing import Any
 
 import seedboard
 
@@ -105,10 +106,15 @@ def show_comparison(api: seedboard.Api, project: str) -> None:
             f"  {ci:>15}  {seeds:<5}  {block['label']}"
         )
     leader = result.ranking["leader"]
-    print("\nThe leader against the others:")
-    for pair in result.pairs:
-        if leader in (pair["a"], pair["b"]):
-            print(f"  - {pair['statement']}")
+    rank_of = {entry["variant"]: entry["rank"] for entry in ranked}
+
+    def rival_rank(pair: dict[str, Any]) -> float:
+        return float(rank_of.get(pair["b"] if pair["a"] == leader else pair["a"], math.inf))
+
+    print("\nThe leader against the others, in rank order:")
+    against_leader = [pair for pair in result.pairs if leader in (pair["a"], pair["b"])]
+    for pair in sorted(against_leader, key=rival_rank):
+        print(f"  - {pair['statement']}")
     print(f"\nThe whole comparison (it updates itself as new seeds finish): {result.url}")
 
 
