@@ -1,0 +1,47 @@
+"""`make run` as a new user runs it: `manage.py up` on the embedded default, demo study, leaderboard."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_up_logs_the_demo_study_and_prints_a_leaderboard_with_verdicts(tmp_path: Path) -> None:
+    # The embedded default: no DATABASE_URL or REDIS_URL, whatever the suite itself runs on.
+    env = {**os.environ, "DATABASE_URL": "", "REDIS_URL": "", "SEEDBOARD_DATA_DIR": str(tmp_path)}
+    port = _free_port()
+    done = subprocess.run(
+        [sys.executable, "manage.py", "up", "--port", str(port), "--exit-after-demo"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=540,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+
+    assert f"Seedboard is up at http://127.0.0.1:{port} (SQLite; Celery in-process)" in out
+    assert "Logged 45 runs" in out
+    assert "Leaderboard on val/acc (last value of each run; 9 variants):" in out
+    rows = re.findall(r"^\s+(\d+(?:\.5)?)\s+(\d+(?:\.5)?)-(\d+(?:\.5)?)\s+([01]\.\d\d)\s", out, re.MULTILINE)
+    ranks = [float(rank) for rank, *_ in rows]
+    assert sorted(ranks) == ranks and len(ranks) == 9 and sum(ranks) == sum(range(1, 10))
+    for rank, low, high, _ in rows:
+        assert float(low) <= float(rank) <= float(high)
+    assert abs(sum(float(p_best) for *_, p_best in rows) - 1) < 0.03  # the shown P(best) are rounded
+
+    verdicts = out.split("The leader against the others, in rank order:")[1].split("The whole comparison")[0]
+    statements = [line for line in verdicts.splitlines() if line.startswith("  - ")]
+    assert len(statements) == 8
+    assert all(" is better than " in line or line.startswith("  - No verdict between ") for line in statements)
+    assert re.search(r"comparisons/[0-9a-f-]{36}/", out)
+    assert (tmp_path / "demo-token").read_text().startswith("sb_")
