@@ -46,8 +46,10 @@ class Command(BaseCommand):
         url = f"http://{options['host']}:{options['port']}"
         children = [self._spawn_web(options)]
         if settings.REDIS_URL:
+            schedule = settings.DATA_DIR / "celerybeat-schedule"  # beat's state, not in the source tree
             children.append(self._spawn([sys.executable, "-m", "celery", "-A", "workers", "worker", "--beat",
-                                         "--loglevel", "warning", "--concurrency", "1"]))  # fmt: skip
+                                         "--schedule", str(schedule), "--loglevel", "warning",
+                                         "--concurrency", "1"]))  # fmt: skip
         try:
             self._wait_ready(url, children[0])
             backend = "PostgreSQL" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "SQLite"
