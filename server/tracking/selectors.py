@@ -18,6 +18,7 @@ from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from server.accounts.models import Membership, Team
 from server.core.errors import InvalidInput, NotFound, PermissionDenied
 from server.tracking import points
+from server.tracking.batches import MAX_STEP
 from server.tracking.downsample import downsample_minmax, request_grid
 from server.tracking.filters import Ordering
 from server.tracking.models import MetricKey, MetricSummary, Project, Run
@@ -158,9 +159,6 @@ class History:
     downsampled: bool
 
 
-STEP_MAX = 2**63 - 1
-
-
 def metric_histories(
     *,
     runs: list[Run],
@@ -198,7 +196,7 @@ def _full(series: points.Series | None) -> History:
 def _downsampled_histories(
     *, run_pks: list[int], key_id: int, max_points: int, min_step: int | None, max_step: int | None
 ) -> dict[int, History]:
-    first, last = 0 if min_step is None else min_step, STEP_MAX if max_step is None else max_step
+    first, last = 0 if min_step is None else min_step, MAX_STEP if max_step is None else max_step
     # Each run's logged steps within the range, and the overview level that could answer it.
     summaries = MetricSummary.objects.filter(run_id__in=run_pks, key_id=key_id)
     extents: dict[int, tuple[int, int]] = {}
