@@ -10,6 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from server.stats import changes
 from server.stats import services as stats_services
 from server.tracking import services as tracking_services
 
@@ -25,9 +26,7 @@ RETRY = {
 @shared_task(name="seedboard.runs_mark_crashed", **RETRY)
 def runs_mark_crashed() -> int:
     """Mark running runs whose heartbeat stopped as crashed, and their statistics stale; returns how many."""
-    crashed = tracking_services.runs_mark_crashed()
-    stats_services.runs_changed(runs=crashed)
-    return len(crashed)
+    return len(changes.runs_mark_crashed())
 
 
 @shared_task(name="seedboard.overviews_build", ignore_result=True, **RETRY)

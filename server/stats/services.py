@@ -1,19 +1,15 @@
 """Writes of the statistics app: metric definitions, staleness, recomputes, comparisons.
 
 How statistics stay current. Tracking changes runs and knows nothing of statistics (the
-dependency goes stats -> tracking). The entry points that change what statistics read call
-this module right after tracking's service, explicitly:
-- run PATCH and run create (tracking/apis.py) -> `run_changed`; points stored for an ended
-  run -> `run_points_added`;
-- the crash sweep task (workers/tasks.py) -> `runs_changed`;
-- a project's noise keys (which regroup its variants) -> `project_changed`;
-- a metric definition -> `metric_definition_set` here.
-They mark the (project, metric) rows stale and queue one recompute per row after commit,
-coalesced by the `pending` flag (see models.py). The recompute of a (project, metric) then
-marks the comparisons that include it, the same way. The staleness mark runs in its own
-transaction just after the run's: a client retrying a failed request (the SDK retries 5xx)
-marks again, because a change that touches a finished run always marks; and the
-`stats_requeue` beat task queues again what a broker outage failed to enqueue.
+dependency goes stats -> tracking). The use cases that change what statistics read
+(`changes.py`: run create and update, metric points of an ended run, the crash sweep, a
+project's noise keys) call tracking's service and the mark here in one transaction:
+`run_changed`, `run_points_added`, `runs_changed`, `project_changed`; and a metric
+definition marks through `metric_definition_set`. They mark the (project, metric) rows stale
+and queue one recompute per row after commit, coalesced by the `pending` flag (see
+models.py). The recompute of a (project, metric) then marks the comparisons that include it,
+the same way. The `stats_requeue` beat task queues again what a broker outage failed to
+enqueue.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from server.accounts.authentication import request_user
 from server.core.errors import InvalidInput
 from server.core.pagination import keyset_page, next_link
 from server.core.serializers import ErrorSerializer
-from server.stats import services as stats_services
+from server.stats import changes
 from server.tracking import filters, selectors, services
 from server.tracking.batches import batch_parse
 from server.tracking.models import Run
@@ -117,11 +117,7 @@ class ProjectDetailApi(APIView):
     def patch(self, request: Request, team: str, project: str) -> Response:
         data = _checked(ProjectUpdateInput, request.data)
         found = selectors.project_get(user=request_user(request), team_slug=team, project_slug=project, write=True)
-        previous_noise_keys = found.noise_keys
-        updated = services.project_update(project=found, **data)
-        if updated.noise_keys != previous_noise_keys:  # its variants were regrouped
-            stats_services.project_changed(project=updated)
-        return Response(ProjectOutput(updated).data)
+        return Response(ProjectOutput(changes.project_update(project=found, fields=data)).data)
 
 
 class RunListCreateApi(APIView):
@@ -173,9 +169,7 @@ class RunListCreateApi(APIView):
         project = services.project_for_new_run(
             user=request_user(request), team_slug=team_slug, project_slug=project_slug
         )
-        run, created = services.run_create(project=project, run_id=data.pop("id", None), **data)
-        if created:  # a run created already ended (a replay) counts at once
-            stats_services.run_changed(run=run, previous_status=Run.Status.RUNNING, fields=["status"])
+        run, created = changes.run_create(project=project, run_id=data.pop("id", None), **data)
         return Response(RunOutput(run).data, status=201 if created else 200)
 
 
@@ -190,11 +184,7 @@ class RunDetailApi(APIView):
     def patch(self, request: Request, run_id: str) -> Response:
         data = _checked(RunUpdateInput, request.data)
         run = selectors.run_get(user=request_user(request), run_id=run_id, write=True)
-        previous_status = run.status
-        run = services.run_update(run=run, **data)
-        # Statistics count finished, failed and crashed runs: mark the ones this run feeds stale.
-        stats_services.run_changed(run=run, previous_status=previous_status, fields=data.keys())
-        return Response(RunOutput(run).data)
+        return Response(RunOutput(changes.run_update(run=run, fields=data)).data)
 
 
 class RunMetricsApi(APIView):
@@ -222,11 +212,7 @@ class RunMetricsApi(APIView):
     def post(self, request: Request, run_id: str) -> Response:
         batch = batch_parse(request.data, max_points=settings.SEEDBOARD_MAX_BATCH_POINTS)
         run = selectors.run_ref_for_write(user=request_user(request), run_id=run_id)
-        ended = run.status != Run.Status.RUNNING
-        result = services.metrics_ingest(run_pk=run.pk, batch=batch, run_ended=ended)
-        if ended and not result.duplicate:
-            # Points of an ended run (a late upload or a replay) change its scores.
-            stats_services.run_points_added(run_pk=run.pk)
+        result = changes.metrics_ingest(run=run, batch=batch)
         return Response({"batch_id": str(result.batch_id), "stored": result.stored, "duplicate": result.duplicate})
 
 

@@ -269,21 +269,25 @@ _KEY_CACHE_LIMIT = 100_000
 
 
 def metric_keys_resolve(names: list[str]) -> list[int]:
-    """Ids of the given key names, creating missing ones (committed at once, outside any batch)."""
+    """Ids of the given key names, creating missing ones in the caller's transaction.
+
+    New names are inserted in sorted order, so two batches creating the same keys lock them in
+    one order. Only ids the first SELECT found enter the cache: they are committed rows (a batch
+    resolves its keys once per transaction), whereas a new key is rolled back with a failed
+    batch; the next batch that names it finds it committed and caches it then.
+    """
     missing = [name for name in names if name not in _key_ids]
-    if missing:
-        if len(_key_ids) + len(missing) > _KEY_CACHE_LIMIT:
-            _key_ids.clear()
-        found = dict(MetricKey.objects.filter(name__in=missing).values_list("name", "id"))
-        new = [name for name in missing if name not in found]
-        if new:
-            MetricKey.objects.bulk_create([MetricKey(name=name) for name in new], ignore_conflicts=True)
-            found.update(MetricKey.objects.filter(name__in=new).values_list("name", "id"))
-        if connection.in_atomic_block:
-            # An enclosing transaction may still roll the new keys back: do not cache them.
-            return [_key_ids.get(name) or found[name] for name in names]
-        _key_ids.update(found)
-    return [_key_ids[name] for name in names]
+    if not missing:
+        return [_key_ids[name] for name in names]
+    found = dict(MetricKey.objects.filter(name__in=missing).values_list("name", "id"))
+    if len(_key_ids) + len(found) > _KEY_CACHE_LIMIT:
+        _key_ids.clear()
+    _key_ids.update(found)
+    new = sorted({name for name in missing if name not in found})
+    if new:
+        MetricKey.objects.bulk_create([MetricKey(name=name) for name in new], ignore_conflicts=True)
+        found.update(MetricKey.objects.filter(name__in=new).values_list("name", "id"))
+    return [_key_ids.get(name) or found[name] for name in names]
 
 
 @dataclass(frozen=True)
@@ -301,14 +305,15 @@ def metrics_ingest(*, run_pk: int, batch: MetricBatch, run_ended: bool = False) 
     run that is no longer running (`run_ended`: a late upload or a replay) make its overviews
     out of date, so the same transaction queues their rebuild.
     """
-    key_ids = np.asarray(metric_keys_resolve(batch.key_names), dtype=np.int32)[batch.key_codes]
-    # Sorting by (key, step) gives the btree sequential inserts and makes the per-key
-    # summaries contiguous slices; lexsort is stable, so among equal steps the later point wins.
-    order = np.lexsort((batch.steps, key_ids))
-    key_ids, steps, values, times = key_ids[order], batch.steps[order], batch.values[order], batch.times[order]
     with transaction.atomic():
+        # Claim first: a duplicate (or a reused batch_id with another body) adds no key names.
         if not _batch_claim(run_pk=run_pk, batch=batch):
             return IngestResult(batch.batch_id, 0, True)
+        key_ids = np.asarray(metric_keys_resolve(batch.key_names), dtype=np.int32)[batch.key_codes]
+        # Sorting by (key, step) gives the btree sequential inserts and makes the per-key
+        # summaries contiguous slices; lexsort is stable, so among equal steps the later point wins.
+        order = np.lexsort((batch.steps, key_ids))
+        key_ids, steps, values, times = key_ids[order], batch.steps[order], batch.values[order], batch.times[order]
         points.points_insert(run_pk=run_pk, key_ids=key_ids, steps=steps, values=values, times=times)
         _summaries_upsert(run_pk=run_pk, key_ids=key_ids, steps=steps, values=values)
         if run_ended:

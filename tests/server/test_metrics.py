@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from server.tracking.models import IngestBatch, MetricSummary
+from server.tracking.models import IngestBatch, MetricKey, MetricSummary
 
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -93,6 +93,15 @@ def test_the_same_batch_sent_twice_is_stored_once(api):
     assert (second["stored"], second["duplicate"]) == (0, True)
     assert stored_points() == 2
     assert MetricSummary.objects.get(key__name="a").count == 1
+
+
+def test_a_reused_batch_id_with_another_body_adds_no_key_names(api):
+    run_id = new_run(api)
+    batch_id = str(uuid.uuid4())
+    assert post_batch(api, run_id, {"key": ["a"], "step": [0], "value": [1.0]}, batch_id).json()["stored"] == 1
+    reused = post_batch(api, run_id, {"key": ["never/stored"], "step": [0], "value": [1.0]}, batch_id).json()
+    assert (reused["stored"], reused["duplicate"]) == (0, True)
+    assert not MetricKey.objects.filter(name="never/stored").exists()
 
 
 @pytest.mark.django_db(transaction=True)
