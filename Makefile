@@ -16,11 +16,14 @@ $(VENV)/.installed: pyproject.toml clients/python_sdk/pyproject.toml
 
 install: $(VENV)/.installed
 
+# A developer's machine keeps a generated SECRET_KEY in var/; production must set one.
+LOCAL := SEEDBOARD_LOCAL_SECRET_KEY=true
+
 run: $(VENV)/.installed
-	$(PY) manage.py up
+	$(LOCAL) $(PY) manage.py up
 
 test: $(VENV)/.installed
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 test-sqlite: $(VENV)/.installed
 	DATABASE_URL= REDIS_URL= $(PY) -m pytest $(PYTEST_ARGS)
@@ -31,7 +34,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy server workers
 
 bench: $(VENV)/.installed
-	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/ingest.py
-	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/history.py
-	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/recompute.py
+	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/ingest.py
+	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/history.py
+	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/recompute.py
 	$(PY) bench/stats.py

@@ -8,6 +8,8 @@ come from a file named by `<NAME>_FILE` (Docker secrets).
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import warnings
 from pathlib import Path
 
@@ -52,6 +54,14 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def env_rate(name: str, default: str) -> str:
+    """A request rate as '<count>/<second|minute|hour|day>'."""
+    raw = env_str(name, default)
+    if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", raw):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate (use <count>/<second|minute|hour|day>)")
+    return raw
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -61,9 +71,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("SEEDBOARD_DEBUG", False)
 DATA_DIR = Path(env_str("SEEDBOARD_DATA_DIR", str(BASE_DIR / "var")))
-# The embedded default needs no secret set by hand; production sets SECRET_KEY (or _FILE).
-SECRET_KEY = env_str("SECRET_KEY", "") or "insecure-embedded-default-key-set-SECRET_KEY-in-production"
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+# Test-only hosts ("testserver") are added by Django's test set-up, not here.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -131,6 +140,35 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def local_secret_key(path: Path) -> str:
+    """A random key kept in the data directory (mode 0600), made on first start, kept across restarts."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(key)
+    except FileExistsError:  # another process of this start made it first
+        return path.read_text().strip()
+    return key
+
+
+# Production sets SECRET_KEY (or SECRET_KEY_FILE) and refuses to start without one. Only the
+# embedded default (no DATABASE_URL) and a developer's machine (SEEDBOARD_LOCAL_SECRET_KEY, set
+# by `make run` and `make test`) keep a generated key in the data directory instead.
+SECRET_KEY = env_str("SECRET_KEY", "")
+if not SECRET_KEY:
+    if DATABASE_URL and not env_bool("SEEDBOARD_LOCAL_SECRET_KEY", False):
+        raise ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) is not set. Set it to a long random string, for example "
+            "the output of `python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        )
+    SECRET_KEY = local_secret_key(DATA_DIR / "secret_key")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -169,10 +207,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "server.core.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["server.core.throttling.UserThrottle"],
     "UNAUTHENTICATED_USER": None,
+    # The client address of a request is REMOTE_ADDR unless trusted proxies add X-Forwarded-For.
+    "NUM_PROXIES": env_int("SEEDBOARD_NUM_PROXIES", 0, minimum=0),
 }
 SEEDBOARD_THROTTLE_ENABLED = env_bool("SEEDBOARD_THROTTLE_ENABLED", True)
 # Generous: an SDK sends large batches, so a few requests a second is already heavy use.
-SEEDBOARD_THROTTLE_RATE = env_str("SEEDBOARD_THROTTLE_RATE", "100000/hour")
+SEEDBOARD_THROTTLE_RATE = env_rate("SEEDBOARD_THROTTLE_RATE", "100000/hour")
+# Requests with no or a wrong token, per client address: enough for the API docs, not for guessing.
+SEEDBOARD_ANON_THROTTLE_RATE = env_rate("SEEDBOARD_ANON_THROTTLE_RATE", "300/minute")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Seedboard API",

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 
 from server.accounts.selectors import token_find_active
 from server.accounts.services import token_touch
+from server.core.throttling import anonymous_throttle_check
 
 
 def request_user(request: Request) -> User:
@@ -26,12 +27,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         header = authentication.get_authorization_header(request).split()
         if not header:
+            anonymous_throttle_check(request)
             return None
         if header[0].decode(errors="replace").lower() != self.keyword.lower() or len(header) != 2:
+            anonymous_throttle_check(request)
             raise AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
         text = header[1].decode(errors="replace")
         token = token_find_active(text=text)
         if token is None:
+            anonymous_throttle_check(request)
             raise AuthenticationFailed("Invalid or revoked token.")
         token_touch(token=token)
         return token.user, token

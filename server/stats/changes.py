@@ -23,6 +23,7 @@ from server.stats import services as stats_services
 from server.tracking import services as tracking_services
 from server.tracking.batches import MetricBatch
 from server.tracking.models import Project, Run
+from server.tracking.selectors import RunRef
 from server.tracking.services import IngestResult
 
 
@@ -44,7 +45,7 @@ def run_update(*, run: Run, fields: dict[str, Any]) -> Run:
     return run
 
 
-def metrics_ingest(*, run: Run, batch: MetricBatch) -> IngestResult:
+def metrics_ingest(*, run: RunRef, batch: MetricBatch) -> IngestResult:
     """Store a metric batch exactly once; points of an ended run (a late upload or a replay)
     change its scores, so the same transaction marks them stale."""
     ended = run.status != Run.Status.RUNNING
