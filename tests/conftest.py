@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import httpx
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
 from server.accounts.services import token_create_for
 from server.tracking import services as tracking_services
+from tests.live_server import REPO, ServerProcess, free_port
 
-REPO = Path(__file__).resolve().parent.parent
+__all__ = ["REPO", "ServerProcess"]
 
 
 @pytest.fixture(autouse=True)
@@ -68,57 +62,10 @@ def database_url() -> str:
     return f"postgres://{auth}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class ServerProcess:
-    """A gunicorn process serving Seedboard on the test database; stop() and start() for fault tests."""
-
-    url: str
-    token: str
-    other_token: str
-    port: int
-    env: dict[str, str]
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    def start(self, timeout: float = 30.0) -> None:
-        assert self.process is None, "already running"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "server.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "2", "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning"],
-            cwd=REPO, env=self.env,
-        )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("server did not become ready")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
-
-
 @pytest.fixture
 def seedboard_server(transactional_db: None) -> Iterator[ServerProcess]:
     """A live server (real process, real database) with a token of team 'acme' and one of team 'rival'."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),

@@ -1,4 +1,11 @@
-"""Fixtures of the SDK tests: an isolated SEEDBOARD_DIR, env for the live server, the CLI."""
+"""Fixtures of the SDK tests: an isolated SEEDBOARD_DIR, env for the live server, the CLI.
+
+Run with the server's interpreter (`make test`), the live server comes from tests/conftest.py,
+on the test database. On the SDK's oldest Python (`make test-sdk-oldest`), which cannot import
+the server, pytest runs with `--confcutdir tests/sdk` and this module starts the server itself
+with the interpreter named by SEEDBOARD_SERVER_PYTHON, on the database of DATABASE_URL (made
+anew) or on SQLite, and on the Redis of REDIS_URL when it is set.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,10 @@ from typing import Any
 import pytest
 import seedboard
 
+from tests.live_server import REPO, ServerProcess, free_port
+
 SDK_SRC = Path(__file__).resolve().parents[2] / "clients" / "python_sdk" / "src"
+STANDALONE = bool(os.environ.get("SEEDBOARD_SERVER_PYTHON"))
 
 
 # The SDK's own settings; other SEEDBOARD_* variables configure the server and stay.
@@ -64,3 +74,58 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def _manage(python: str, env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [python, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def _database_recreate(python: str, url: str) -> None:
+    """Drop and create the PostgreSQL database of `url`, through the server's interpreter (psycopg)."""
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    code = (
+        "import sys, psycopg; conn = psycopg.connect(sys.argv[1], autocommit=True); "
+        f"conn.execute('DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)'); conn.execute('CREATE DATABASE \"{name}\"')"
+    )
+    subprocess.run([python, "-c", code, admin], check=True, timeout=60)
+
+
+if STANDALONE:
+
+    @pytest.fixture(scope="session")
+    def _standalone_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+        python = os.environ["SEEDBOARD_SERVER_PYTHON"]
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "server.settings",
+            "SEEDBOARD_THROTTLE_ENABLED": "false",
+            "SEEDBOARD_LOCAL_SECRET_KEY": "true",
+            "SEEDBOARD_DATA_DIR": str(tmp_path_factory.mktemp("server-data")),
+        }
+        if env.get("DATABASE_URL", "").startswith("postgres"):
+            _database_recreate(python, env["DATABASE_URL"])
+        _manage(python, env, "migrate", "--noinput")
+        port = free_port()
+        server = ServerProcess(
+            url=f"http://127.0.0.1:{port}",
+            token=_manage(python, env, "createtoken", "--team", "acme", "--user", "alice"),
+            other_token=_manage(python, env, "createtoken", "--team", "rival", "--user", "mallory"),
+            port=port,
+            env=env,
+            python=python,
+        )
+        server.start()
+        yield server
+        server.stop()
+
+    @pytest.fixture
+    def seedboard_server(_standalone_server: ServerProcess) -> ServerProcess:
+        """The session's server, running again if a fault test left it stopped."""
+        if _standalone_server.process is None:
+            _standalone_server.start()
+        return _standalone_server

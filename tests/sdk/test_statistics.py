@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ def stats_worker(seedboard_server: Any) -> Iterator[None]:
         yield
         return
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers", "worker", "--pool", "solo", "-l", "warning"],
+        [seedboard_server.python, "-m", "celery", "-A", "workers", "worker", "--pool", "solo", "-l", "warning"],
         cwd=REPO,
         env=seedboard_server.env,  # same database and broker as the server
     )

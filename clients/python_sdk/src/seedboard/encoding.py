@@ -104,9 +104,10 @@ try:  # orjson is optional: several times faster on large metric batches.
         # Callers hand over jsonable() output or encoded batches, so no NaN reaches here
         # (orjson would write it as null). Integers beyond 64 bits fall back to json.
         try:
-            return _orjson.dumps(obj)
+            encoded: bytes = _orjson.dumps(obj)  # typed here: orjson may be absent when mypy runs
         except TypeError:
             return _stdlib_dumps(obj)
+        return encoded
 
     dumps = _orjson_dumps
     loads = _orjson.loads
