@@ -93,6 +93,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "server.core.middleware.QueryStringCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -191,6 +192,11 @@ warnings.filterwarnings("ignore", message="No directory at")
 # A metric batch of 50,000 points with long keys is a few MB of JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SEEDBOARD_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024)
 SEEDBOARD_MAX_BATCH_POINTS = 50_000
+# Query strings beyond this get a 414 (gunicorn's limit_request_line caps the whole request line).
+SEEDBOARD_MAX_QUERY_STRING = env_int("SEEDBOARD_MAX_QUERY_STRING", 32 * 1024, minimum=1024)
+# The API's SQL statements are cancelled after this long (0: never), so no request holds the
+# database; set on web connections only (server/wsgi.py), never on workers' or migrations'.
+SEEDBOARD_STATEMENT_TIMEOUT_MS = env_int("SEEDBOARD_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

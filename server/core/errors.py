@@ -8,7 +8,10 @@
     └── PayloadTooLarge       413 payload_too_large
 
 Services raise these; `exception_handler` maps them, and DRF's and Django's own exceptions,
-to `{"error": {"code", "message", "field"}}` with the matching status.
+to `{"error": {"code", "message", "field"}}` with the matching status. A statement PostgreSQL
+cancelled at the web statement_timeout (server/core/database.py) becomes 503 query_timeout:
+the request may be valid and succeed when the database is less busy or the request asks for
+less, so it is not a 400; and it is not the server's fault in the sense of a 500.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -90,7 +94,20 @@ _DRF_CODES: list[tuple[type[Exception], str]] = [
 ]
 
 
+def _is_query_canceled(exc: Exception) -> bool:
+    # Django wraps psycopg's QueryCanceled (SQLSTATE 57014) in its own OperationalError.
+    return isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) == "57014"
+
+
+QUERY_TIMEOUT_MESSAGE = (
+    "The database did not answer within the request time limit; retry later, or ask for less "
+    "(fewer runs, keys or filter values, a narrower step range, max_points)."
+)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if _is_query_canceled(exc):
+        return Response(error_body("query_timeout", QUERY_TIMEOUT_MESSAGE), status=503, headers={"Retry-After": "5"})
     if isinstance(exc, SeedboardError):
         return Response(error_body(exc.code, exc.message, exc.field), status=exc.status)
     if isinstance(exc, RequestDataTooBig):
