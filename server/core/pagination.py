@@ -8,11 +8,23 @@ some runs lack): NULLs always come last, ties are broken by the primary key.
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 from typing import Any, TypeVar
 
 import orjson
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import (
+    CharField,
+    DateTimeField,
+    F,
+    Field,
+    FloatField,
+    IntegerField,
+    Model,
+    Q,
+    QuerySet,
+    TextField,
+)
 from rest_framework.request import Request
 
 from server.core.errors import InvalidInput
@@ -33,27 +45,50 @@ def _encode_value(value: Any) -> list[Any]:
     return ["plain", value]
 
 
-def _decode_value(kind: str, raw: Any) -> Any:
-    if kind == "datetime":
-        return dt.datetime.fromisoformat(raw)
-    if kind == "float":
+INT64 = 2**63
+_MALFORMED = "cursor: malformed; use the 'next' link of the previous page"
+
+
+def _decode_value(kind: str, raw: Any, sort_field: Field[Any, Any] | None) -> Any:
+    """The sort value a cursor carries, checked against the type of the sort column: a cursor
+    is client input, and a value of the wrong type would fail in the database, not here."""
+    if kind == "null" and raw is None:
+        return None
+    if kind == "datetime" and isinstance(raw, str) and isinstance(sort_field, DateTimeField):
+        value = dt.datetime.fromisoformat(raw)
+        if value.tzinfo is None:
+            raise ValueError(raw)
+        return value
+    if kind == "float" and raw in {"NaN", "Infinity", "-Infinity"} and isinstance(sort_field, FloatField):
         return float(raw)
-    return raw
+    if kind == "plain":
+        if isinstance(sort_field, FloatField) and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            if isinstance(raw, int) and not -INT64 <= raw < INT64:
+                raise ValueError(raw)
+            return raw
+        if isinstance(sort_field, IntegerField) and isinstance(raw, int) and not isinstance(raw, bool):
+            if not -INT64 <= raw < INT64:
+                raise ValueError(raw)
+            return raw
+        if isinstance(sort_field, (CharField, TextField)) and isinstance(raw, str) and "\x00" not in raw:
+            return raw
+    raise ValueError(kind)
 
 
 def cursor_encode(value: Any, pk: int) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([*_encode_value(value), pk])).decode().rstrip("=")
 
 
-def cursor_decode(cursor: str) -> tuple[Any, bool, int]:
-    """(value, is_null, pk) from a cursor string; InvalidInput for anything malformed."""
+def cursor_decode(cursor: str, sort_field: Field[Any, Any] | None = None) -> tuple[Any, bool, int]:
+    """(value, is_null, pk) from a cursor string, the value checked against `sort_field` (the
+    sort column); InvalidInput for anything malformed or of another ordering."""
     try:
-        kind, raw, pk = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if kind not in {"null", "datetime", "float", "plain"} or not isinstance(pk, int):
-            raise ValueError(kind)
-        return _decode_value(kind, raw), kind == "null", pk
-    except (ValueError, TypeError, orjson.JSONDecodeError):
-        raise InvalidInput("cursor: malformed; use the 'next' link of the previous page", field="cursor") from None
+        kind, raw, pk = orjson.loads(base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)))
+        if not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk < INT64:
+            raise ValueError(pk)
+        return _decode_value(kind, raw, sort_field), kind == "null", pk
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise InvalidInput(_MALFORMED, field="cursor") from None
 
 
 def keyset_page(
@@ -62,7 +97,7 @@ def keyset_page(
     """One page of `queryset` (annotated with `sort_value`) and the cursor of the next page, if any."""
     direction = "lt" if descending else "gt"
     if cursor:
-        value, is_null, pk = cursor_decode(cursor)
+        value, is_null, pk = cursor_decode(cursor, queryset.query.annotations[SORT].output_field)
         if is_null:
             queryset = queryset.filter(**{f"{SORT}__isnull": True, f"pk__{direction}": pk})
         else:
