@@ -68,7 +68,8 @@ HISTORY_PARAMETERS = [
 
 def _page_size(request: Request) -> int:
     raw = request.query_params.get("page_size", str(DEFAULT_PAGE_SIZE))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise InvalidInput(f"page_size: an integer from 1 to {MAX_PAGE_SIZE}", field="page_size")
     return int(raw)
 
@@ -191,7 +192,13 @@ class RunMetricsApi(APIView):
     @extend_schema(
         operation_id="runs_metrics_history",
         parameters=[
-            OpenApiParameter("key", str, many=True, description="Repeat for several keys; none = every key."),
+            OpenApiParameter(
+                "key",
+                str,
+                many=True,
+                description=f"Repeat for several keys, at most {selectors.MAX_KEYS_PER_HISTORY}; "
+                f"none = every key (a 400 if the run logged more than {selectors.MAX_KEYS_PER_HISTORY}).",
+            ),
             *HISTORY_PARAMETERS,
         ],
         responses={200: RunHistoryOutput, **ERRORS},
@@ -199,9 +206,8 @@ class RunMetricsApi(APIView):
     def get(self, request: Request, run_id: str) -> Response:
         query = _checked(HistoryQuery, request.query_params)
         run = selectors.run_get(user=request_user(request), run_id=run_id)
-        keys = request.query_params.getlist("key") or selectors.run_metric_keys(run=run)
-        metrics = {key: _series(selectors.metric_histories(runs=[run], key=key, **query)[run.pk]) for key in keys}
-        return Response({"run": str(run.uuid), "metrics": metrics})
+        histories = selectors.run_histories(run=run, keys=request.query_params.getlist("key") or None, **query)
+        return Response({"run": str(run.uuid), "metrics": {key: _series(h) for key, h in histories.items()}})
 
     @extend_schema(
         operation_id="runs_metrics_ingest",

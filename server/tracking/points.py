@@ -19,7 +19,7 @@ SQLite cannot store in a REAL column, is stored as NULL and read back as NaN.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +30,8 @@ TABLE = "tracking_metric_point"
 # PostgreSQL binary COPY: header, then per row a field count and (length, big-endian value) pairs.
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 _COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
-# A row out: field count, then (length, value) for run_id, step, value, wall_time: 38 bytes.
+# A row out: field count, then (length, value) for run_id (or key_id as int8), step, value,
+# wall_time: 50 bytes.
 _COPY_OUT_ROW = np.dtype(
     [("fields", ">i2"), ("run_len", ">i4"), ("run", ">i8"), ("step_len", ">i4"), ("step", ">i8"),
      ("value_len", ">i4"), ("value", ">f8"), ("time_len", ">i4"), ("time", ">f8")]
@@ -114,51 +115,75 @@ class Series:
         return Series(self.steps[indices], self.values[indices], self.times[indices])
 
 
+# A history read covers one key across runs, or one run across keys: the series it returns
+# are keyed by the column that varies ("run_id" or "key_id"), the other is one value.
+GroupBy = Literal["run_id", "key_id"]
+GROUP_COLUMNS: dict[GroupBy, GroupBy] = {"run_id": "key_id", "key_id": "run_id"}
+
+
 def points_read(
     *, run_pks: Sequence[int], key_id: int, min_step: int | None = None, max_step: int | None = None
 ) -> dict[int, Series]:
     """Every point of one key for the given runs, grouped by run, each in step order."""
-    if not run_pks:
+    return points_read_grouped(by="run_id", ids=run_pks, other=key_id, min_step=min_step, max_step=max_step)
+
+
+def points_read_grouped(
+    *, by: GroupBy, ids: Sequence[int], other: int, min_step: int | None = None, max_step: int | None = None
+) -> dict[int, Series]:
+    """Every point of the series `by` = each of `ids` (run_id or key_id) and the other column =
+    `other`, grouped by `by` in step order: one key of many runs, or many keys of one run."""
+    if not ids:
         return {}
+    fixed = GROUP_COLUMNS[by]
+    # The group column comes first, as int8 (key_id is int4): the reader splits series on it.
     if is_postgresql():
-        where, params = "run_id = ANY(%s) AND key_id = %s", [list(run_pks), key_id]
+        group, where, params = f"{by}::int8", f"{by} = ANY(%s) AND {fixed} = %s", [list(ids), other]
     else:
-        where, params = f"run_id IN ({', '.join(['%s'] * len(run_pks))}) AND key_id = %s", [*run_pks, key_id]
+        group, where, params = by, f"{by} IN ({', '.join(['%s'] * len(ids))}) AND {fixed} = %s", [*ids, other]
     if min_step is not None:
         where += " AND step >= %s"
         params.append(min_step)
     if max_step is not None:
         where += " AND step <= %s"
         params.append(max_step)
-    return _read(f"SELECT run_id, step, value, wall_time FROM {TABLE} WHERE {where} ORDER BY run_id, step", params)
+    select = f"SELECT {group}, step, value, wall_time FROM {TABLE} WHERE {where} ORDER BY {by}, step"
+    return _read(select, params)
 
 
 def points_read_ranges(*, key_id: int, ranges: Sequence[tuple[int, int, int]]) -> dict[int, Series]:
     """The points of one key in the given (run, first step, last step) ranges, grouped by run in
-    step order. Meant for short ranges (the edges of zoomed histories): one index range scan
-    each, and the few points they hold are sorted."""
+    step order."""
+    return points_read_ranges_grouped(by="run_id", other=key_id, ranges=ranges)
+
+
+def points_read_ranges_grouped(*, by: GroupBy, other: int, ranges: Sequence[tuple[int, int, int]]) -> dict[int, Series]:
+    """The points in the given (id, first step, last step) ranges of the series `by` = id and the
+    other column = `other`, grouped by id in step order. Meant for short ranges (the edges of
+    zoomed histories): one index range scan each, and the few points they hold are sorted."""
     if not ranges:
         return {}
+    fixed = GROUP_COLUMNS[by]
     if is_postgresql():
         # One index range scan per range, in a nested loop. OFFSET 0 keeps the planner from
         # flattening the subquery into a hash join over the whole table (it cannot estimate a
         # range between two columns of r), and JIT is off because, planned at a guessed 500
         # rows a range, a few hundred ranges would pass jit_above_cost and compiling would take
         # longer than the reads. (An OR of the ranges plans slowly and runs as a parallel scan.)
-        runs, firsts, lasts = (list(column) for column in zip(*ranges, strict=True))
+        ids, firsts, lasts = (list(column) for column in zip(*ranges, strict=True))
         select = (
-            "SELECT p.run_id, p.step, p.value, p.wall_time "
-            "FROM unnest(%s::int8[], %s::int8[], %s::int8[]) AS r (run_id, first, last) CROSS JOIN LATERAL "
-            f"(SELECT run_id, step, value, wall_time FROM {TABLE} "
-            "WHERE run_id = r.run_id AND key_id = %s AND step BETWEEN r.first AND r.last OFFSET 0) AS p "
-            "ORDER BY p.run_id, p.step"
+            "SELECT p.id, p.step, p.value, p.wall_time "
+            "FROM unnest(%s::int8[], %s::int8[], %s::int8[]) AS r (id, first, last) CROSS JOIN LATERAL "
+            f"(SELECT {by}::int8 AS id, step, value, wall_time FROM {TABLE} "
+            f"WHERE {by} = r.id AND {fixed} = %s AND step BETWEEN r.first AND r.last OFFSET 0) AS p "
+            "ORDER BY p.id, p.step"
         )
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
-            return _read_postgresql(select, [runs, firsts, lasts, key_id])
-    where = " OR ".join(["(run_id = %s AND step BETWEEN %s AND %s)"] * len(ranges))
-    select = f"SELECT run_id, step, value, wall_time FROM {TABLE} WHERE key_id = %s AND ({where}) ORDER BY run_id, step"
-    return _read(select, [key_id, *(bound for bounds in ranges for bound in bounds)])
+            return _read_postgresql(select, [ids, firsts, lasts, other])
+    where = " OR ".join([f"({by} = %s AND step BETWEEN %s AND %s)"] * len(ranges))
+    select = f"SELECT {by}, step, value, wall_time FROM {TABLE} WHERE {fixed} = %s AND ({where}) ORDER BY {by}, step"
+    return _read(select, [other, *(bound for bounds in ranges for bound in bounds)])
 
 
 def points_read_pieces(
@@ -194,7 +219,8 @@ def _read(select: str, params: list[Any]) -> dict[int, Series]:
 
 
 def _read_postgresql(select: str, params: list[Any]) -> dict[int, Series]:
-    # For `run_id = ANY(...)` the index yields (run_id, key_id, step) order, so no sort. Binary
+    # For `run_id = ANY(...)` the index yields (run_id, key_id, step) order, so no sort, and for
+    # `run_id = R AND key_id = ANY(...)` (key_id, step) order. Binary
     # COPY out parses straight into a numpy structured array, without a Python object per point.
     payload = bytearray()
     with (

@@ -33,6 +33,7 @@ from server.tracking.overviews import (
 
 WRITE_ROLES = {Membership.Role.ADMIN, Membership.Role.MEMBER}
 MAX_RUNS_PER_HISTORY = 200
+MAX_KEYS_PER_HISTORY = 100  # of one run per request
 
 
 def _role_of(user: User, team_ref: Any) -> Subquery:
@@ -178,14 +179,66 @@ def metric_histories(
         raise InvalidInput(f"At most {MAX_RUNS_PER_HISTORY} runs per request, got {len(runs)}.", field="run")
     key_id = MetricKey.objects.filter(name=key).values_list("id", flat=True).first()
     if key_id is None:
-        return {run.pk: History(points.Series(*points.empty_columns()), 0, False) for run in runs}
-    run_pks = [run.pk for run in runs]
-    if max_points is None:
-        found = points.points_read(run_pks=run_pks, key_id=key_id, min_step=min_step, max_step=max_step)
-        return {run_pk: _full(found.get(run_pk)) for run_pk in run_pks}
-    return _downsampled_histories(
-        run_pks=run_pks, key_id=key_id, max_points=max_points, min_step=min_step, max_step=max_step
+        return {run.pk: _full(None) for run in runs}
+    found = _histories(
+        _Series("run_id", [run.pk for run in runs], key_id), max_points=max_points, min_step=min_step, max_step=max_step
     )
+    return {run.pk: found[run.pk] for run in runs}
+
+
+def run_histories(
+    *,
+    run: Run,
+    keys: list[str] | None = None,
+    max_points: int | None = None,
+    min_step: int | None = None,
+    max_step: int | None = None,
+) -> dict[str, History]:
+    """History of each of `keys` (default: every key the run logged, by name) of one run; keys it
+    never logged get an empty one. The same reads as `metric_histories`, each for all keys at
+    once: at most six queries however many keys (the run's keys, their ids, then five)."""
+    if keys is None:
+        keys = run_metric_keys(run=run)
+        if len(keys) > MAX_KEYS_PER_HISTORY:
+            raise InvalidInput(
+                f"This run logged {len(keys)} keys; at most {MAX_KEYS_PER_HISTORY} per request: "
+                "choose them with key= (repeat it).",
+                field="key",
+            )
+    keys = list(dict.fromkeys(keys))
+    if len(keys) > MAX_KEYS_PER_HISTORY:
+        raise InvalidInput(f"At most {MAX_KEYS_PER_HISTORY} keys per request, got {len(keys)}.", field="key")
+    key_ids = dict(MetricKey.objects.filter(name__in=keys).values_list("name", "id"))
+    found = _histories(
+        _Series("key_id", list(key_ids.values()), run.pk), max_points=max_points, min_step=min_step, max_step=max_step
+    )
+    return {key: found[key_ids[key]] if key in key_ids else _full(None) for key in keys}
+
+
+@dataclass(frozen=True)
+class _Series:
+    """The series a history read covers: `by` (run_id or key_id) = each of `ids`, and the other
+    column = `other` (one key of many runs, or many keys of one run)."""
+
+    by: points.GroupBy
+    ids: list[int]
+    other: int
+
+    @property
+    def fixed(self) -> points.GroupBy:
+        return points.GROUP_COLUMNS[self.by]
+
+
+def _histories(
+    series: _Series, *, max_points: int | None, min_step: int | None, max_step: int | None
+) -> dict[int, History]:
+    """History of each series, by id."""
+    if max_points is None:
+        found = points.points_read_grouped(
+            by=series.by, ids=series.ids, other=series.other, min_step=min_step, max_step=max_step
+        )
+        return {id_: _full(found.get(id_)) for id_ in series.ids}
+    return _downsampled_histories(series, max_points=max_points, min_step=min_step, max_step=max_step)
 
 
 def _full(series: points.Series | None) -> History:
@@ -194,66 +247,69 @@ def _full(series: points.Series | None) -> History:
 
 
 def _downsampled_histories(
-    *, run_pks: list[int], key_id: int, max_points: int, min_step: int | None, max_step: int | None
+    series: _Series, *, max_points: int, min_step: int | None, max_step: int | None
 ) -> dict[int, History]:
     first, last = 0 if min_step is None else min_step, MAX_STEP if max_step is None else max_step
-    # Each run's logged steps within the range, and the overview level that could answer it.
-    summaries = MetricSummary.objects.filter(run_id__in=run_pks, key_id=key_id)
+    # Each series' logged steps within the range, and the overview level that could answer it.
+    summaries = MetricSummary.objects.filter(**{series.fixed: series.other, f"{series.by}__in": series.ids})
     extents: dict[int, tuple[int, int]] = {}
     wanted: dict[int, tuple[int, int]] = {}
-    for run_pk, count, first_step, last_step in summaries.values_list("run_id", "count", "first_step", "last_step"):
+    for id_, count, first_step, last_step in summaries.values_list(series.by, "count", "first_step", "last_step"):
         lo, hi = max(first, first_step), min(last, last_step)
         if lo > hi:
             continue  # nothing logged in the range
-        extents[run_pk] = (lo, hi)
+        extents[id_] = (lo, hi)
         level = overview_level_for(
             series_first=first_step, series_last=last_step, first=lo, last=hi, max_points=max_points
         )
         if level is not None and count > OVERVIEW_MIN_POINTS:
             # Current: built from as many points as the summary counts now.
-            wanted[run_pk] = (level, count)
+            wanted[id_] = (level, count)
     planned: dict[int, tuple[Overview, Plan]] = {}
-    for run_pk, payload in _overview_payloads(key_id, wanted):
+    for id_, payload in _overview_payloads(series, wanted):
         overview = Overview.from_bytes(payload)
-        lo, hi = extents[run_pk]
+        lo, hi = extents[id_]
         if (plan := overview_plan(overview, first=lo, last=hi, max_points=max_points)) is not None:
-            planned[run_pk] = (overview, plan)
-    raw_runs = [run_pk for run_pk in extents if run_pk not in planned]
-    raw = points.points_read(run_pks=raw_runs, key_id=key_id, min_step=min_step, max_step=max_step)
-    edges = points.points_read_ranges(
-        key_id=key_id,
+            planned[id_] = (overview, plan)
+    raw_ids = [id_ for id_ in extents if id_ not in planned]
+    raw = points.points_read_grouped(
+        by=series.by, ids=raw_ids, other=series.other, min_step=min_step, max_step=max_step
+    )
+    edges = points.points_read_ranges_grouped(
+        by=series.by,
+        other=series.other,
         ranges=[
-            (run_pk, *bounds)
-            for run_pk, (_, plan) in planned.items()
+            (id_, *bounds)
+            for id_, (_, plan) in planned.items()
             for bounds in (plan.left, plan.right)
             if bounds is not None
         ],
     )
     histories = {}
-    for run_pk in run_pks:
-        if run_pk in planned:
-            overview, plan = planned[run_pk]
-            edge = edges.get(run_pk) or points.Series(*points.empty_columns())
+    for id_ in series.ids:
+        if id_ in planned:
+            overview, plan = planned[id_]
+            edge = edges.get(id_) or points.Series(*points.empty_columns())
             kept, count = overview_answer(overview, plan, (edge.steps, edge.values, edge.times))
-            histories[run_pk] = History(points.Series(*kept), count, True)
+            histories[id_] = History(points.Series(*kept), count, True)
         else:
-            lo, hi = extents.get(run_pk, (first, last))
-            histories[run_pk] = _downsampled(raw.get(run_pk), lo, hi, max_points)
+            lo, hi = extents.get(id_, (first, last))
+            histories[id_] = _downsampled(raw.get(id_), lo, hi, max_points)
     return histories
 
 
-def _overview_payloads(key_id: int, wanted: dict[int, tuple[int, int]]) -> list[tuple[int, bytes]]:
-    """(run pk, payload) of the wanted overviews, {run pk: (level, count)}, in one query."""
+def _overview_payloads(series: _Series, wanted: dict[int, tuple[int, int]]) -> list[tuple[int, bytes]]:
+    """(id, payload) of the wanted overviews, {id: (level, count)}, in one query."""
     if not wanted:
         return []
-    # run_id IN (...) as well as the triples: an index condition, however the planner joins the VALUES.
+    # `by` IN (...) as well as the triples: an index condition, however the planner joins the VALUES.
     sql = (
-        f"SELECT run_id, payload FROM tracking_metricoverview WHERE key_id = %s "
-        f"AND run_id IN ({', '.join(['%s'] * len(wanted))}) "
-        f"AND (run_id, level, count) IN (VALUES {', '.join(['(%s, %s, %s)'] * len(wanted))})"
+        f"SELECT {series.by}, payload FROM tracking_metricoverview WHERE {series.fixed} = %s "
+        f"AND {series.by} IN ({', '.join(['%s'] * len(wanted))}) "
+        f"AND ({series.by}, level, count) IN (VALUES {', '.join(['(%s, %s, %s)'] * len(wanted))})"
     )
-    triples = (value for run_pk, (level, count) in wanted.items() for value in (run_pk, level, count))
-    params = [key_id, *wanted, *triples]
+    triples = (value for id_, (level, count) in wanted.items() for value in (id_, level, count))
+    params = [series.other, *wanted, *triples]
     if points.is_postgresql():
         # Binary results: bytea arrives as stored, not as hex text (half the bytes, no decoding).
         # Django's cursors bind parameters client-side, which rules binary results out.

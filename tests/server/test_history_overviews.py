@@ -98,22 +98,24 @@ def eager() -> Iterator[None]:
 
 @pytest.fixture
 def raw_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
-    """Every read of the raw points table (run pks, or edge ranges), recorded and passed through."""
-    calls: list[tuple[str, Any]] = []
-    read, read_ranges = points.points_read, points.points_read_ranges
+    """Every read of the raw points table (run pks, or edge ranges), recorded and passed through.
 
-    def points_read(**kwargs: Any) -> Any:
-        if kwargs["run_pks"]:
-            calls.append(("runs", sorted(kwargs["run_pks"])))
+    A read of keys of one run (the run history endpoint) is recorded as a read of that run."""
+    calls: list[tuple[str, Any]] = []
+    read, read_ranges = points.points_read_grouped, points.points_read_ranges_grouped
+
+    def points_read_grouped(**kwargs: Any) -> Any:
+        if kwargs["ids"]:
+            calls.append(("runs", sorted(kwargs["ids"]) if kwargs["by"] == "run_id" else [kwargs["other"]]))
         return read(**kwargs)
 
-    def points_read_ranges(**kwargs: Any) -> Any:
+    def points_read_ranges_grouped(**kwargs: Any) -> Any:
         if kwargs["ranges"]:
             calls.append(("ranges", kwargs["ranges"]))
         return read_ranges(**kwargs)
 
-    monkeypatch.setattr(points, "points_read", points_read)
-    monkeypatch.setattr(points, "points_read_ranges", points_read_ranges)
+    monkeypatch.setattr(points, "points_read_grouped", points_read_grouped)
+    monkeypatch.setattr(points, "points_read_ranges_grouped", points_read_ranges_grouped)
     return calls
 
 
