@@ -39,6 +39,7 @@ from server.stats.models import (
 )
 from server.tracking import selectors as tracking_selectors
 from server.tracking.models import MetricSummary, Project, Run
+from workers.queue import enqueue
 
 logger = logging.getLogger(__name__)
 RecomputedModel = type[MetricStats] | type[Comparison]
@@ -49,18 +50,14 @@ MAX_KEY_LENGTH = 250
 
 
 def _enqueue_stats(project_id: int, metric: str) -> None:
-    from workers import tasks  # workers.tasks imports this module, so not at the top
-
-    tasks.stats_recompute.delay(project_id, metric)
+    enqueue("seedboard.stats_recompute", project_id, metric)
 
 
 def _enqueue_comparison(comparison_id: uuid.UUID) -> None:
-    from workers import tasks
-
-    tasks.comparison_recompute.delay(str(comparison_id))
+    enqueue("seedboard.comparison_recompute", str(comparison_id))
 
 
-def _enqueue_on_commit(enqueue: Callable[..., None], *args: Any) -> None:
+def _enqueue_on_commit(send: Callable[..., None], *args: Any) -> None:
     """Queue a task once the current transaction commits (at once outside of one).
 
     robust: a broker outage must not fail the request that changed the data; the row stays
@@ -69,7 +66,7 @@ def _enqueue_on_commit(enqueue: Callable[..., None], *args: Any) -> None:
     """
 
     def send_task() -> None:
-        enqueue(*args)
+        send(*args)
 
     transaction.on_commit(send_task, robust=True)
 
@@ -465,10 +462,10 @@ def stats_requeue(*, now: datetime | None = None) -> int:
         (MetricStats, _enqueue_stats, ("project_id", "metric")),
         (Comparison, _enqueue_comparison, ("uuid",)),
     ]
-    for model, enqueue, fields in targets:
+    for model, enqueue_row, fields in targets:
         for pk, *args in model.objects.filter(stuck).order_by("pk").values_list("pk", *fields)[:1000]:
             # Conditional on the same state, so two sweeps never queue a row twice.
             if model.objects.filter(stuck, pk=pk).update(pending=True, marked_at=now):
-                _enqueue_on_commit(enqueue, *args)
+                _enqueue_on_commit(enqueue_row, *args)
                 queued += 1
     return queued

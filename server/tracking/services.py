@@ -39,6 +39,7 @@ from server.tracking.overviews import (
     overview_levels,
     points_of,
 )
+from workers.queue import enqueue
 from server.tracking.variants import variant_config, variant_fingerprint
 
 # ---------------------------------------------------------------------------- projects
@@ -405,9 +406,7 @@ def _build_on_commit(run_pk: int) -> None:
     """
 
     def send_task() -> None:
-        from workers import tasks  # workers.tasks imports this module, so not at the top
-
-        tasks.overviews_build.delay(run_pk)
+        enqueue("seedboard.overviews_build", run_pk)
 
     transaction.on_commit(send_task, robust=True)
 
