@@ -14,8 +14,12 @@ worker_class = "sync"
 preload_app = True
 timeout = 120
 graceful_timeout = 30
-# Comparison charts put many run ids in one query string; Django still caps the number of
-# parameters (DATA_UPLOAD_MAX_NUMBER_FIELDS) and answers 400 beyond it.
+# Unlimited here, bounded in Django: gunicorn's largest finite limit is 8190 bytes (it clamps
+# anything above), less than a history or curves request naming its 200 runs or variants
+# needs (about 8.3 KB). server/core/middleware.py answers a JSON 414 beyond
+# SEEDBOARD_MAX_QUERY_STRING (32 KB) before anything parses the query, and Django caps the
+# number of parameters (DATA_UPLOAD_MAX_NUMBER_FIELDS, 400 beyond). A reverse proxy in front
+# should cap the request line too (nginx: large_client_header_buffers).
 limit_request_line = 0
 accesslog = None
 loglevel = os.environ.get("SEEDBOARD_LOG_LEVEL", "warning").lower()

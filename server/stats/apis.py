@@ -36,7 +36,8 @@ from server.stats.serializers import (
 )
 from server.tracking import selectors as tracking_selectors
 
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 429)}
+# 503: a statement cancelled at the web statement_timeout (server/core/database.py).
+ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 429, 503)}
 METRIC_PARAMETER = OpenApiParameter("metric", str, required=True, description="A metric key, e.g. `val/acc`.")
 TASK_PARAMETER = OpenApiParameter("task", str, description="Only this task ('' for runs without one).")
 

@@ -37,7 +37,8 @@ from server.tracking.serializers import (
     RunUpdateInput,
 )
 
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 429)}
+# 503: a statement cancelled at the web statement_timeout (server/core/database.py).
+ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 429, 503)}
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
@@ -49,6 +50,20 @@ RUN_FILTER_PARAMETERS = [
     OpenApiParameter("name", str),
     OpenApiParameter("variant", str, description="Variant fingerprint."),
     OpenApiParameter("seed", int),
+    # Free-form: an object exploded into one query parameter per property, so the schema (and
+    # the fuzzer reading it) covers any `config.<path>[__op]` name, lookups-like ones included.
+    OpenApiParameter(
+        "config",
+        {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+        },
+        style="form",
+        explode=True,
+        description="Config filters, one parameter each: `config.<dotted.path>[__op]=<value>`, e.g. "
+        "`config.optimizer.lr__gt=0.01`; op: exact (default), ne, gt, gte, lt, lte (a finite number), "
+        f"in (comma separated, at most {filters.MAX_IN_VALUES}). Values are JSON when they parse, else text.",
+    ),
 ]
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, description="The cursor from the previous page's `next` link."),
@@ -127,11 +142,6 @@ class RunListCreateApi(APIView):
         parameters=[
             OpenApiParameter("project", str, required=True, description="'team/project'"),
             *RUN_FILTER_PARAMETERS,
-            OpenApiParameter(
-                "config.<path>[__op]",
-                str,
-                description="Config filter, e.g. `config.optimizer.lr__gt=0.01`; op: exact, ne, gt, gte, lt, lte, in.",
-            ),
             OpenApiParameter(
                 "ordering",
                 str,

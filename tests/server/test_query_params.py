@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 
 import pytest
 from django.test import override_settings
 
 from server.core.pagination import cursor_encode
 from server.tracking.filters import MAX_IN_VALUES
+from server.tracking.selectors import MAX_KEYS_PER_HISTORY
 
 
 @pytest.fixture
@@ -135,3 +137,35 @@ def test_an_overlong_query_string_gets_a_414(api, run_id):
     response = api.get(RUNS + "config.lr__in=" + ",".join(["0.1"] * 1000))
     assert response.status_code == 414
     assert response.json()["error"]["code"] == "uri_too_long"
+
+
+def log_keys(api, run_id, n_keys, steps=3):
+    keys = [f"k{i:03d}" for i in range(n_keys)]
+    points = {"key": [k for k in keys for _ in range(steps)], "step": list(range(steps)) * n_keys}
+    points["value"] = [0.5] * len(points["key"])
+    body = {"batch_id": str(uuid.uuid4()), "points": points}
+    assert api.post(f"/api/v1/runs/{run_id}/metrics/", body, format="json").status_code == 200
+    return keys
+
+
+def test_a_run_history_reads_all_its_keys_in_a_bounded_number_of_queries(api, run_id, django_assert_max_num_queries):
+    keys = log_keys(api, run_id, MAX_KEYS_PER_HISTORY)
+    everything = "&".join(f"key={key}" for key in keys)
+    for query in (everything, everything + "&max_points=2", "key=k001&key=nothing&max_points=2"):
+        # Authentication, the run, the key ids and the summaries: the points come by COPY.
+        with django_assert_max_num_queries(8):
+            response = api.get(f"/api/v1/runs/{run_id}/metrics/?{query}")
+        assert response.status_code == 200
+    metrics = response.json()["metrics"]
+    assert metrics["k001"]["step"] == [0, 2] and metrics["k001"]["count"] == 3 and metrics["nothing"]["count"] == 0
+    every = api.get(f"/api/v1/runs/{run_id}/metrics/").json()["metrics"]
+    assert sorted(every) == keys and every["k099"]["step"] == [0, 1, 2]
+
+
+def test_a_run_history_of_too_many_keys_is_refused_with_a_hint(api, run_id):
+    keys = log_keys(api, run_id, MAX_KEYS_PER_HISTORY + 1, steps=1)
+    response = api.get(f"/api/v1/runs/{run_id}/metrics/")
+    assert_error(response, 400, "key")
+    assert "key=" in response.json()["error"]["message"]
+    assert_error(api.get(f"/api/v1/runs/{run_id}/metrics/?" + "&".join(f"key={k}" for k in keys)), 400, "key")
+    assert api.get(f"/api/v1/runs/{run_id}/metrics/?key=k000&key=k100").status_code == 200
