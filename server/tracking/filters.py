@@ -7,6 +7,8 @@
 
 Config values are parsed as JSON when they can be (`0.01`, `true`, `null`, `"0.01"`) and taken
 as strings otherwise, so `config.optimizer.name=sgd` and `config.lr__gt=0.01` both work.
+`NaN`, `Infinity` and `1e309` are not finite JSON numbers, so they are strings (matching the
+strings non-finite config values travel as) and gt/gte/lt/lte refuse them.
 """
 
 from __future__ import annotations
