@@ -20,7 +20,7 @@ Public entry points:
 
 from __future__ import annotations
 
-from ._common import METHOD_VERSION
+from ._common import MAX_ALL_PAIRS, METHOD_VERSION
 from .aggregates import AggregateScores, PerformanceProfile
 from .benchmark import BenchmarkPair, BenchmarkRank, BenchmarkResult, benchmark_compare
 from .curves import CurveAggregate, curve_aggregate, ema_debiased
@@ -41,6 +41,7 @@ from .ranking import RankEntry, Ranking, variants_rank
 from .tuning import ExpectedMaxCurve, trials_expected_max
 
 __all__ = [
+    "MAX_ALL_PAIRS",
     "METHOD_VERSION",
     "AggregateScores",
     "BenchmarkPair",

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 # Bump when a formula, default, resampling scheme or result field changes: stored results carry it,
 # and results of an older version are recomputed.
-METHOD_VERSION = "1.1"
+METHOD_VERSION = "1.2"
 
 ALPHA = 0.05
 LEVEL = 0.95
@@ -30,6 +30,13 @@ POWER = 0.8
 N_BOOT = 10_000
 SEED = 0
 ZERO_STD_RTOL = 1e-12
+# All k(k-1)/2 pairs up to this many variants (1,225 pairs take a few seconds); beyond it every
+# variant is compared with one reference (the baseline, or the leader), so pairs grow as k, not k².
+MAX_ALL_PAIRS = 50
+# Working set of one block of bootstrap resample counts, in bytes. Counts are remade from their
+# seeded streams block by block instead of all held at once, so memory stays O(block + B x k)
+# whatever the number of variants, tasks and seeds (64 MiB = 1,677 samples of 10,000 float32).
+BLOCK_BYTES = 64 * 2**20
 
 Goal = Literal["max", "min"]
 FloatArray = NDArray[np.float64]

@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from . import bootstrap as bs
-from ._common import METHOD_VERSION, FloatArray, Result, fnum
+from ._common import BLOCK_BYTES, METHOD_VERSION, FloatArray, Result, fnum
 
 # Stream of the task bootstrap of average ranks; ``bootstrap`` uses 1 (describe) and 2 (compare).
 STREAM_TASKS = 3
@@ -82,49 +82,51 @@ class PerformanceProfile(Result):
     ci_high: tuple[float, ...]
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class StratifiedDraws:
-    """Resample indices and counts of every (variant, task) sample, drawn once.
+    """The resamples of every (variant, task) sample, made on demand from their own streams.
 
-    ``counts_t[v][t]`` (n x B) is a view of rows ``starts[t][v]:starts[t][v + 1]`` of ``stacks[t]``,
-    the counts of all variants on task t one after another, so consecutive variants are one slice.
+    Nothing is held: ``indices(v, t)`` and ``counts_t(v, t)`` draw again from the sample's stream
+    each time, bit-identical, so the callers keep only the block they work on (``BLOCK_BYTES``)
+    and memory does not grow as k x N x n x B. ``dtype`` is that of the counts.
     """
 
-    indices: list[list[np.ndarray]]
-    counts_t: list[list[NDArray[np.floating[Any]]]]
-    stacks: list[NDArray[np.floating[Any]]]
-    starts: list[list[int]]
+    variants: tuple[str, ...]
+    tasks: tuple[str, ...]
+    sizes: NDArray[np.int64]  # (k, N) sample sizes
+    n_boot: int
+    seed: int
+    dtype: type[np.floating[Any]]
+
+    def indices(self, v: int, t: int) -> NDArray[np.int64]:
+        """(B, n) resample indices of variant v on task t."""
+        rng = bs.named_generator(self.seed, self.variants[v], self.tasks[t])
+        return bs.resample_indices(rng, self.n_boot, int(self.sizes[v, t]))
+
+    def counts_t(self, v: int, t: int) -> NDArray[np.floating[Any]]:
+        """(n, B) resample counts of variant v on task t, transposed, row-major."""
+        counts = bs.indices_to_counts(self.indices(v, t), int(self.sizes[v, t]))
+        return np.ascontiguousarray(counts.T, dtype=self.dtype)
 
 
 def stratified_draws(
     samples: Sequence[Sequence[FloatArray]], variants: Sequence[str], tasks: Sequence[str], *, n_boot: int, seed: int
 ) -> StratifiedDraws:
-    """Draw (B, n) indices per (variant, task), each from its own named stream."""
-    indices = [
-        [
-            bs.resample_indices(bs.named_generator(seed, v, t), n_boot, x.size)
-            for x, t in zip(per_task, tasks, strict=True)
-        ]
-        for per_task, v in zip(samples, variants, strict=True)
-    ]
+    """The draws of (B, n) indices per (variant, task), each from its own named stream."""
     sizes = np.array([[x.size for x in per_task] for per_task in samples], dtype=np.int64)
     sizes = sizes.reshape(len(samples), len(tasks))
     # Counts are integers and the dominance scores they meet multiples of ½, so the sums made of them
     # (at most n_a n_b for a pair, Σ n for a profile) are exact in float32 while 2 n² and Σ n stay
     # below 2^24: the float64 results bit for bit, in half the memory and time.
     exact32 = bool(sizes.size) and 2 * int(sizes.max()) ** 2 < 2**24 and int(sizes.sum(axis=1).max()) < 2**24
-    dtype = np.float32 if exact32 else np.float64
-    stacks, starts = [], []
-    counts_t: list[list[NDArray[np.floating[Any]]]] = [[] for _ in samples]
-    for t in range(sizes.shape[1]):
-        bounds = [0, *np.cumsum(sizes[:, t]).tolist()]
-        stack = np.empty((bounds[-1], n_boot), dtype=dtype)
-        for v, row in enumerate(indices):
-            stack[bounds[v] : bounds[v + 1]] = bs.indices_to_counts(row[t], int(sizes[v, t])).T
-            counts_t[v].append(stack[bounds[v] : bounds[v + 1]])
-        stacks.append(stack)
-        starts.append(bounds)
-    return StratifiedDraws(indices=indices, counts_t=counts_t, stacks=stacks, starts=starts)
+    return StratifiedDraws(
+        variants=tuple(variants),
+        tasks=tuple(tasks),
+        sizes=sizes,
+        n_boot=int(n_boot),
+        seed=int(seed),
+        dtype=np.float32 if exact32 else np.float64,
+    )
 
 
 def aggregate_scores(
@@ -176,44 +178,43 @@ def average_probability_of_improvement(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(point, ci_low, ci_high) of the average P(X better than Y) over tasks, for each (x, y) pair.
 
-    ``oriented[v][t]`` are goal-oriented scores (higher is better).
+    ``oriented[v][t]`` are goal-oriented scores (higher is better). The partners y are taken in
+    blocks of at most ``BLOCK_BYTES`` of counts (all tasks), each pair's B replicates are reduced
+    to its interval at once: memory is O(block + B x block size), never B x pairs. Replicates are
+    exact sums (``bootstrap.dominance_replicates``), so blocks give the same numbers as one pass.
     """
     n_tasks = len(oriented[0]) if oriented else 0
     point = np.full(len(pairs), np.nan)
-    total = {}
+    low = np.full(len(pairs), np.nan)
+    high = np.full(len(pairs), np.nan)
+    if not pairs or not n_tasks:
+        return point, low, high
+    point[:] = 0.0
+    for t in range(n_tasks):
+        point += [bs.dominance_matrix(oriented[x][t], oriented[y][t]).mean() / n_tasks for x, y in pairs]
     by_x: dict[int, list[int]] = {}
     for k, (x, _) in enumerate(pairs):
         by_x.setdefault(x, []).append(k)
-    for x, members in by_x.items():
-        acc = None
-        ys = [pairs[k][1] for k in members]
-        consecutive = ys == list(range(ys[0], ys[0] + len(ys)))
-        for t in range(n_tasks):
-            dominance = [bs.dominance_matrix(oriented[x][t], oriented[y][t]) for y in ys]
-            if t == 0:
-                point[members] = 0.0
-            point[members] += np.array([s.mean() for s in dominance]) / n_tasks
-            if consecutive:  # as for all pairs x < y: the partners' counts are one slice of the stack
-                partners = draws.stacks[t][draws.starts[t][ys[0]] : draws.starts[t][ys[-1] + 1]]
-            else:
-                partners = np.concatenate([draws.counts_t[y][t] for y in ys])
-            # In the draws' dtype, float32 when that is exact (``stratified_draws``); ``bootstrap``
-            # annotates float64 only.
-            same_dtype = [s.astype(partners.dtype) for s in dominance]
-            rep = bs.dominance_replicates(
-                cast(FloatArray, draws.counts_t[x][t]), same_dtype, cast(FloatArray, partners)
-            )
-            rep /= n_tasks
-            acc = rep if acc is None else acc + rep
-        if acc is not None:
-            for row, k in enumerate(members):
-                total[k] = acc[row]
-    low = np.full(len(pairs), np.nan)
-    high = np.full(len(pairs), np.nan)
-    if total:
-        keys = sorted(total)
-        lo, hi = bs.percentile_interval(np.stack([total[k] for k in keys]), level, axis=1)
-        low[keys], high[keys] = lo, hi
+    row_bytes = draws.n_boot * np.dtype(draws.dtype).itemsize
+    for block in bs.blocks(sorted({y for _, y in pairs}), lambda y: int(draws.sizes[y].sum()) * row_bytes):
+        counts = {y: [draws.counts_t(y, t) for t in range(n_tasks)] for y in block}
+        for x, members in by_x.items():
+            inside = [k for k in members if pairs[k][1] in counts]
+            if not inside:
+                continue
+            counts_x = counts.get(x) or [draws.counts_t(x, t) for t in range(n_tasks)]
+            acc = None
+            for t in range(n_tasks):
+                partners = np.concatenate([counts[pairs[k][1]][t] for k in inside])
+                # In the draws' dtype, float32 when that is exact (``stratified_draws``); ``bootstrap``
+                # annotates float64 only.
+                dominance = [
+                    bs.dominance_matrix(oriented[x][t], oriented[pairs[k][1]][t]).astype(draws.dtype) for k in inside
+                ]
+                rep = bs.dominance_replicates(cast(FloatArray, counts_x[t]), dominance, cast(FloatArray, partners))
+                rep /= n_tasks
+                acc = rep if acc is None else acc + rep
+            low[inside], high[inside] = bs.percentile_interval(cast(FloatArray, acc), level, axis=1)
     return point, low, high
 
 
@@ -236,7 +237,7 @@ def performance_profiles(
         parts = []
         for n, members in by_size.items():
             runs = np.concatenate([per_task[t] for t in members])
-            counts_t = np.concatenate([draws.counts_t[v][t] for t in members])  # (Σ n_t, B)
+            counts_t = np.concatenate([draws.counts_t(v, t) for t in members])  # (Σ n_t, B)
             above = (runs[:, None] > tau[None, :]).astype(counts_t.dtype)  # (Σ n_t, len(tau))
             parts.append((n_tasks * n, above.sum(axis=0, dtype=float), (above.T @ counts_t).astype(float)))
         if len(parts) == 1:
@@ -294,9 +295,15 @@ def average_rank_intervals(
         # Integer counts times ranks in multiples of ½: every sum is exact, so tied replicates tie.
         replicates["tasks"] = counts @ ranks / n_tasks
     rank_sums = np.zeros((n_boot, k))
+    boot_means = np.empty((n_boot, k))
+    # rankdata makes a few (rows, k) temporaries: rank a block of replicates at a time.
+    rows = max(1, BLOCK_BYTES // (8 * 8 * max(k, 1)))
     for t in range(n_tasks):  # one task at a time: (B, k) in memory, not (B, N, k)
-        boot_means = np.stack([oriented[v][t][draws.indices[v][t]].mean(axis=1) for v in range(k)], axis=1)
-        rank_sums += stats.rankdata(-boot_means, axis=1, method="average")
+        for v in range(k):
+            boot_means[:, v] = oriented[v][t][draws.indices(v, t)].mean(axis=1)
+        for start in range(0, n_boot, rows):
+            block = slice(start, start + rows)
+            rank_sums[block] += stats.rankdata(-boot_means[block], axis=1, method="average")
     replicates["seeds"] = rank_sums / n_tasks
     lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
     out = {}

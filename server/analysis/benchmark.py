@@ -18,8 +18,12 @@ On the N x k matrix of per-task means M (goal-oriented):
   join each variant with the farthest later variant within CD; keep a group only if it
   extends the previous one.
 - Pairwise Wilcoxon signed-rank over tasks on differences of per-task means (two-sided,
-  zero_method 'wilcox', method 'auto') with Holm over all pairs — the recommended pairwise
-  claim (Benavoli, Corani & Mangili 2016). With N tasks the smallest attainable p is 2/2^N.
+  zero_method 'wilcox', method 'auto') with Holm over the pairs compared — the recommended
+  pairwise claim (Benavoli, Corani & Mangili 2016). All k(k-1)/2 pairs up to ``max_all_pairs``
+  variants (``MAX_ALL_PAIRS`` = 50); beyond, or when ``against`` names a variant, the k - 1 pairs
+  (v, reference) with the reference = ``against``, else the leader (lowest average rank, the first
+  on a tie), and a warning says so: nothing in the result or the work grows as k². With N tasks
+  the smallest attainable p is 2/2^N.
   Verdict ``a_better`` iff p_holm < alpha, W+ > W- and the average probability of improvement
   > ½ (``b_better`` symmetrically), else ``inconclusive``.
 - Rank intervals (STATISTICS.md §12.4; computed in ``aggregates``): 95 % percentile bootstrap
@@ -55,6 +59,7 @@ from scipy import stats
 from ._common import (
     ALPHA,
     LEVEL,
+    MAX_ALL_PAIRS,
     METHOD_VERSION,
     N_BOOT,
     SEED,
@@ -76,10 +81,9 @@ from .aggregates import (
     performance_profiles,
     stratified_draws,
 )
+from .benchmark_pairs import BenchmarkPair, benchmark_pairs, pairs_reference
 from .descriptive import VariantStats, variants_describe
 from .goals import goal_resolve, goal_sign
-from .multitest import family_size, holm_adjust
-from .pairwise import Verdict
 from .power import min_p_wilcoxon
 
 METHODS = {
@@ -114,31 +118,6 @@ class BenchmarkRank(Result):
 
 
 @dataclass(frozen=True, slots=True)
-class BenchmarkPair(Result):
-    """A vs B over tasks. Wins/losses/ties count tasks on goal-oriented per-task means."""
-
-    a: str
-    b: str
-    n_tasks: int
-    wins: int
-    losses: int
-    ties: int
-    wilcoxon_w: float | None
-    wilcoxon_p: float | None
-    p_holm: float | None
-    family_size: int
-    mean_rank_diff: float
-    nemenyi_p: float | None
-    nemenyi_significant: bool | None
-    prob_improvement: float | None
-    prob_improvement_ci_low: float | None
-    prob_improvement_ci_high: float | None
-    verdict: Verdict
-    verdict_reason: str
-    reasons: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class BenchmarkResult(Result):
     variants: tuple[str, ...]
     tasks: tuple[str, ...]
@@ -157,6 +136,7 @@ class BenchmarkResult(Result):
     nemenyi_cd: float | None
     cliques: tuple[tuple[str, ...], ...]
     pairs: tuple[BenchmarkPair, ...]
+    pairs_against: str | None  # the reference of every pair, None when all pairs are compared
     aggregates: dict[str, AggregateScores]
     ranks: dict[str, BenchmarkRank]
     profile_tau: tuple[float, ...]
@@ -185,13 +165,16 @@ def benchmark_compare(
     level: float = LEVEL,
     alpha: float = ALPHA,
     profile_tau: ArrayLike | None = None,
+    against: str | None = None,
+    max_all_pairs: int = MAX_ALL_PAIRS,
 ) -> BenchmarkResult:
     """Compare variants over tasks.
 
     ``scores[variant][task]`` are seed scores; ``baselines[task]`` = (random, reference) turns on
     normalisation; ``n_failed[variant][task]`` counts failed seeds for the per-task statistics;
     ``profile_tau`` replaces the default τ grid of the performance profiles (in normalised units
-    when normalising).
+    when normalising); ``against`` compares every variant with that one only, as do more than
+    ``max_all_pairs`` variants with the leader.
     """
     goal = goal_resolve(goal)
     check_level(level)
@@ -240,18 +223,27 @@ def benchmark_compare(
         reasons["nemenyi_cd"] = reasons["nemenyi_q"] = "needs at least 2 variants and 1 task"
     cliques = _cliques(variants, avg_ranks, cd) if cd is not None else ()
 
-    pair_index = [(i, j) for i in range(k) for j in range(i + 1, k)]
+    reference = pairs_reference(variants, avg_ranks, against, max_all_pairs, n_tasks, notes)
+    if reference is None:
+        pair_index = [(i, j) for i in range(k) for j in range(i + 1, k)]
+    else:
+        pair_index = [(i, reference) for i in range(k) if i != reference]
     draws = stratified_draws(oriented, variants, tasks, n_boot=n_boot, seed=seed) if k and n_tasks else None
     if draws is not None and pair_index:
         pi, pi_low, pi_high = average_probability_of_improvement(oriented, draws, pair_index, level=level)
     else:
         pi = pi_low = pi_high = np.full(len(pair_index), np.nan)
-    pairs = _pairs(variants, means * sign, avg_ranks, pair_index, pi, pi_low, pi_high, nemenyi_scale, cd, alpha)
+    pairs = benchmark_pairs(
+        variants, means * sign, avg_ranks, pair_index, pi, pi_low, pi_high, nemenyi_scale, cd, alpha
+    )
     aggregates, rank_entries, profiles = {}, {}, {}
     if draws is not None:
         for v, name in enumerate(variants):
             aggregates[name] = aggregate_scores(
-                values[v], draws.indices[v], gamma=1.0 if baselines is not None else None, level=level
+                values[v],
+                [draws.indices(v, t) for t in range(n_tasks)],
+                gamma=1.0 if baselines is not None else None,
+                level=level,
             )
         intervals = average_rank_intervals(ranks, oriented, draws, n_boot=n_boot, seed=seed, level=level)
         rank_entries = _rank_entries(variants, avg_ranks, intervals)
@@ -290,6 +282,7 @@ def benchmark_compare(
         nemenyi_cd=cd,
         cliques=cliques,
         pairs=pairs,
+        pairs_against=None if reference is None else variants[reference],
         aggregates=aggregates,
         ranks=rank_entries,
         profile_tau=() if tau is None else tuple(tau.tolist()),
@@ -388,107 +381,3 @@ def _cliques(names: list[str], avg_ranks: FloatArray, cd: float) -> tuple[tuple[
             current_end = within[-1]
             groups.append(tuple(names[order[j]] for j in range(i, current_end + 1)))
     return tuple(groups)
-
-
-def _pairs(
-    names: list[str],
-    oriented_means: FloatArray,
-    avg_ranks: FloatArray,
-    pair_index: list[tuple[int, int]],
-    pi: FloatArray,
-    pi_low: FloatArray,
-    pi_high: FloatArray,
-    nemenyi_scale: float | None,
-    cd: float | None,
-    alpha: float,
-) -> tuple[BenchmarkPair, ...]:
-    n_tasks = oriented_means.shape[0]
-    w_stat = np.full(len(pair_index), np.nan)
-    w_p = np.full(len(pair_index), np.nan)
-    direction = np.zeros(len(pair_index))
-    # scipy picks exact or asymptotic once per call, from zeros and ties anywhere in its input: pairs
-    # with neither go through one vectorised call (same choice as alone), the others one by one.
-    clean = []
-    for k, (i, j) in enumerate(pair_index):
-        d = oriented_means[:, i] - oriented_means[:, j]
-        nonzero = d[d != 0]
-        if nonzero.size:
-            signed_ranks = stats.rankdata(np.abs(nonzero)) * np.sign(nonzero)
-            direction[k] = np.sign(signed_ranks.sum())  # sign of W+ - W-
-            if nonzero.size == d.size and np.unique(np.abs(d)).size == d.size:
-                clean.append(k)
-                continue
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = stats.wilcoxon(d, zero_method="wilcox", alternative="two-sided", method="auto")
-            w_stat[k], w_p[k] = res.statistic, res.pvalue
-    if clean:
-        diffs = np.stack([oriented_means[:, pair_index[k][0]] - oriented_means[:, pair_index[k][1]] for k in clean])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = stats.wilcoxon(diffs, zero_method="wilcox", alternative="two-sided", method="auto", axis=1)
-        w_stat[clean], w_p[clean] = res.statistic, res.pvalue
-    rank_diffs = (
-        np.array([avg_ranks[i] - avg_ranks[j] for i, j in pair_index]) if n_tasks else np.zeros(len(pair_index))
-    )
-    nemenyi = None
-    if nemenyi_scale is not None and pair_index:
-        nemenyi = stats.studentized_range.sf(np.sqrt(2) * np.abs(rank_diffs) / nemenyi_scale, len(names), np.inf)
-    p_holm = holm_adjust(w_p)
-    m = family_size(w_p)
-    out = []
-    for k, (i, j) in enumerate(pair_index):
-        d = oriented_means[:, i] - oriented_means[:, j]
-        rank_diff = float(rank_diffs[k])
-        nemenyi_p = None if nemenyi is None else float(nemenyi[k])
-        reasons: dict[str, str] = {}
-        if not np.isfinite(w_p[k]):
-            why = "no tasks" if n_tasks == 0 else "the variants tie on every task"
-            reasons.update(wilcoxon_w=why, wilcoxon_p=why, p_holm=why)
-        if nemenyi_p is None:
-            reasons["nemenyi_p"] = reasons["nemenyi_significant"] = "needs at least 1 task"
-        if not np.isfinite(pi_low[k]):
-            for key in ("prob_improvement", "prob_improvement_ci_low", "prob_improvement_ci_high"):
-                reasons[key] = "no tasks" if n_tasks == 0 else "undefined"
-        holm, prob = fnum(p_holm[k]), fnum(pi[k])
-        verdict: Verdict = "inconclusive"
-        if holm is None:
-            why = f"no test: {reasons.get('p_holm', 'undefined')}"
-        elif holm >= alpha:
-            why = f"Holm-adjusted Wilcoxon p = {holm:.3g} ≥ {alpha:g}"
-        elif direction[k] > 0 and prob is not None and prob > 0.5:
-            verdict, why = (
-                "a_better",
-                f"Holm-adjusted Wilcoxon p = {holm:.3g} < {alpha:g}, average P(A better) = {prob:.3g}",
-            )
-        elif direction[k] < 0 and prob is not None and prob < 0.5:
-            verdict, why = (
-                "b_better",
-                f"Holm-adjusted Wilcoxon p = {holm:.3g} < {alpha:g}, average P(B better) = {1 - prob:.3g}",
-            )
-        else:
-            why = "the signed ranks and the probability of improvement point in different directions"
-        out.append(
-            BenchmarkPair(
-                a=names[i],
-                b=names[j],
-                n_tasks=n_tasks,
-                wins=int((d > 0).sum()),
-                losses=int((d < 0).sum()),
-                ties=int((d == 0).sum()),
-                wilcoxon_w=fnum(w_stat[k]),
-                wilcoxon_p=fnum(w_p[k]),
-                p_holm=holm,
-                family_size=m,
-                mean_rank_diff=rank_diff,
-                nemenyi_p=nemenyi_p,
-                nemenyi_significant=None if cd is None else bool(abs(rank_diff) > cd),
-                prob_improvement=prob,
-                prob_improvement_ci_low=fnum(pi_low[k]),
-                prob_improvement_ci_high=fnum(pi_high[k]),
-                verdict=verdict,
-                verdict_reason=why,
-                reasons=reasons,
-            )
-        )
-    return tuple(out)

@@ -31,12 +31,12 @@ which other variants were computed in the same call:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._common import LEVEL, FloatArray
+from ._common import BLOCK_BYTES, LEVEL, FloatArray
 
 STREAM_DESCRIBE = 1
 STREAM_COMPARE = 2
@@ -129,3 +129,22 @@ def dominance_replicates(counts_a_t: FloatArray, dominance: Sequence[FloatArray]
     else:
         sums = np.add.reduceat(weighted, np.concatenate([[0], np.cumsum(sizes)[:-1]]), axis=0)
     return np.asarray(sums / (n_a * sizes)[:, None])
+
+
+def blocks(items: Iterable[int], nbytes: Callable[[int], int], budget: int | None = None) -> list[list[int]]:
+    """Consecutive runs of ``items`` whose ``nbytes`` sum to at most ``budget`` (at least one item each).
+
+    Large comparisons make their partners' resample counts one block at a time: memory is
+    O(budget) whatever the number of variants.
+    """
+    budget = BLOCK_BYTES if budget is None else budget  # read at call time: tests shrink it
+    out: list[list[int]] = []
+    used = 0
+    for item in items:
+        size = nbytes(item)
+        if not out or used + size > budget:
+            out.append([])
+            used = 0
+        out[-1].append(item)
+        used += size
+    return out

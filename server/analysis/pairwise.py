@@ -353,29 +353,30 @@ def _prob_intervals(
     usable = [k for k in range(len(ia)) if xs[ia[k]].size >= 2 and xs[ib[k]].size >= 2]
     if not usable:
         return low, high
-    involved = sorted({int(ia[k]) for k in usable} | {int(ib[k]) for k in usable})
-    gens = [bs.named_generator(seed, names[v]) for v in involved]
-    # All resample counts, transposed and stacked: rows offset[v] .. offset[v] + n_v belong to v.
-    stacked = np.concatenate(
-        [bs.resample_counts(rng, n_boot, xs[v].size).T for v, rng in zip(involved, gens, strict=True)]
-    )
-    stacked = np.ascontiguousarray(stacked, dtype=float)  # row-major: partner blocks are contiguous
-    offset: dict[int, int] = {}
-    row = 0
-    for v in involved:
-        offset[v], row = row, row + xs[v].size
+
+    def counts_t(v: int) -> FloatArray:
+        """(n_v, B) resample counts of v from its own stream: the same whenever made again."""
+        counts = bs.resample_counts(bs.named_generator(seed, names[v]), n_boot, xs[v].size)
+        return np.ascontiguousarray(counts.T, dtype=float)
+
     by_a: dict[int, list[int]] = {}
     for k in usable:
         by_a.setdefault(int(ia[k]), []).append(k)
-    for a, members in by_a.items():
-        rows = np.concatenate([np.arange(offset[int(ib[k])], offset[int(ib[k])] + xs[ib[k]].size) for k in members])
-        # The usual family (every later variant) is one contiguous block: a view, not a copy.
-        contiguous = rows[-1] - rows[0] + 1 == rows.size and bool(np.all(np.diff(rows) == 1))
-        partners = stacked[rows[0] : rows[-1] + 1] if contiguous else stacked[rows]
-        counts_a = stacked[offset[a] : offset[a] + xs[a].size]
-        replicates = bs.dominance_replicates(counts_a, [dominance[k] for k in members], partners)
-        lo, hi = bs.percentile_interval(replicates, level, axis=1)
-        low[members], high[members] = lo, hi
+    # Partners in blocks of at most BLOCK_BYTES of counts, each made once per block, so memory stays
+    # O(block) for any number of variants; the sums are exact, so blocks change no number.
+    partners_of = sorted({int(ib[k]) for k in usable})
+    blocks = bs.blocks(partners_of, lambda b: xs[b].size * n_boot * 8)
+    for block in blocks:
+        counts = {b: counts_t(b) for b in block}
+        for a, members in by_a.items():
+            inside = [k for k in members if int(ib[k]) in counts]
+            if not inside:
+                continue
+            counts_a = counts[a] if a in counts else counts_t(a)
+            partners = np.concatenate([counts[int(ib[k])] for k in inside])
+            replicates = bs.dominance_replicates(counts_a, [dominance[k] for k in inside], partners)
+            lo, hi = bs.percentile_interval(replicates, level, axis=1)
+            low[inside], high[inside] = lo, hi
     return low, high
 
 

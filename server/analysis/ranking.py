@@ -32,6 +32,7 @@ from scipy import stats
 from . import bootstrap as bs
 from ._common import (
     ALPHA,
+    BLOCK_BYTES,
     LEVEL,
     METHOD_VERSION,
     N_BOOT,
@@ -124,12 +125,20 @@ def variants_rank(
             for i in ranked
         ]
         replicates = np.stack(boot_means) * sign
-        boot_ranks = stats.rankdata(-replicates, method="average", axis=0)
+        del boot_means
+        # rankdata makes a few (k, columns) temporaries: a block of replicates at a time keeps
+        # them within BLOCK_BYTES (each column is ranked on its own, so the numbers are the same).
+        boot_ranks = np.empty_like(replicates)
+        columns = max(1, BLOCK_BYTES // (8 * 8 * k))
+        for start in range(0, n_boot, columns):
+            block = slice(start, start + columns)
+            boot_ranks[:, block] = stats.rankdata(-replicates[:, block], method="average", axis=0)
+            best = boot_ranks[:, block] == boot_ranks[:, block].min(axis=0)
+            replicates[:, block] = best / best.sum(axis=0)  # the block's share of P(best), in place
         lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
         ci_low[ranked] = np.quantile(boot_ranks, lo_q, axis=1, method="lower")
         ci_high[ranked] = np.quantile(boot_ranks, hi_q, axis=1, method="higher")
-        best = boot_ranks == boot_ranks.min(axis=0)
-        p_best[ranked] = (best / best.sum(axis=0)).mean(axis=1)
+        p_best[ranked] = replicates.mean(axis=1)
         lead = ranked[int(np.argmax(oriented))]
         leader = names[lead]
         others = [i for i in ranked if i != lead]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -9,11 +10,18 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from server.analysis import BenchmarkResult, benchmark_compare, holm_adjust
+from server.analysis import (
+    BenchmarkResult,
+    aggregates,
+    benchmark_compare,
+    holm_adjust,
+    pairs_compare,
+    ranking,
+    variants_rank,
+)
 from server.analysis import bootstrap as bs
 from server.analysis.aggregates import (
     STREAM_TASKS,
-    StratifiedDraws,
     average_probability_of_improvement,
     stratified_draws,
 )
@@ -487,10 +495,8 @@ def test_float32_draws_give_the_float64_probabilities_of_improvement_bit_for_bit
     samples = [[np.round(rng.normal(0.5, 0.1, 3 + (v * t) % 5), 2) for t in range(3)] for v in range(5)]
     names, tasks = [f"v{v}" for v in range(5)], ["a", "b", "c"]
     narrow = stratified_draws(samples, names, tasks, n_boot=400, seed=3)
-    assert narrow.stacks[0].dtype == np.float32
-    stacks = [s.astype(np.float64) for s in narrow.stacks]
-    counts_t = [[stacks[t][narrow.starts[t][v] : narrow.starts[t][v + 1]] for t in range(3)] for v in range(5)]
-    wide = StratifiedDraws(indices=narrow.indices, counts_t=counts_t, stacks=stacks, starts=narrow.starts)
+    assert narrow.dtype == np.float32 and narrow.counts_t(0, 0).dtype == np.float32
+    wide = dataclasses.replace(narrow, dtype=np.float64)
     pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)] + [(4, 0), (2, 1), (2, 4)]
     for got, expected in zip(
         average_probability_of_improvement(samples, narrow, pairs, level=0.95),
@@ -502,4 +508,62 @@ def test_float32_draws_give_the_float64_probabilities_of_improvement_bit_for_bit
 
 def test_draws_of_very_large_samples_stay_in_float64() -> None:
     draws = stratified_draws([[np.zeros(3000)], [np.zeros(2)]], ["a", "b"], ["t"], n_boot=2, seed=0)
-    assert draws.stacks[0].dtype == np.float64 and draws.counts_t[1][0].shape == (2, 2)
+    assert draws.dtype == np.float64 and draws.counts_t(1, 0).shape == (2, 2)
+
+
+def test_draws_made_again_are_the_same_draws() -> None:
+    draws = stratified_draws([[np.zeros(4), np.zeros(3)]], ["a"], ["t", "u"], n_boot=50, seed=9)
+    assert np.array_equal(draws.indices(0, 1), draws.indices(0, 1))
+    assert np.array_equal(draws.counts_t(0, 0).sum(axis=0), np.full(50, 4.0))
+    expected = bs.resample_indices(bs.named_generator(9, "a", "u"), 50, 3)
+    assert np.array_equal(draws.indices(0, 1), expected)
+
+
+def test_more_variants_than_all_pairs_allow_are_compared_with_the_leader_only() -> None:
+    scores = _benchmark_scores(7, 3, seed=31)
+    r = benchmark_compare(scores, n_boot=B, max_all_pairs=5)
+    leader = min(r.average_ranks, key=lambda name: r.average_ranks[name])
+    assert r.pairs_against == leader
+    assert [(p.a, p.b) for p in r.pairs] == [(name, leader) for name in scores if name != leader]
+    assert {p.family_size for p in r.pairs} <= {6} and any(f"leader {leader!r}" in w for w in r.warnings)
+    # A pair is the same pair whichever others are compared: its probability of improvement too.
+    full = {(p.a, p.b): p for p in benchmark_compare(scores, n_boot=B).pairs}
+    for pair in r.pairs:
+        same = full.get((pair.a, pair.b))
+        if same is not None:
+            assert (pair.prob_improvement_ci_low, pair.prob_improvement_ci_high) == (
+                same.prob_improvement_ci_low,
+                same.prob_improvement_ci_high,
+            )
+    assert benchmark_compare(scores, n_boot=B).pairs_against is None
+
+
+def test_against_names_the_reference_of_every_pair() -> None:
+    scores = _benchmark_scores(4, 3, seed=32)
+    r = benchmark_compare(scores, n_boot=B, against="v2")
+    assert r.pairs_against == "v2" and [(p.a, p.b) for p in r.pairs] == [("v0", "v2"), ("v1", "v2"), ("v3", "v2")]
+    assert any("compared with 'v2' only" in w for w in r.warnings)
+    with pytest.raises(KeyError):
+        benchmark_compare(scores, n_boot=B, against="nope")
+
+
+def test_bootstrap_blocks_change_no_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    scores = _benchmark_scores(9, 3, seed=33, seeds=5, rounded=True)
+    per_task = {name: cells["t0"] for name, cells in scores.items()}
+    expected = (
+        benchmark_compare(scores, n_boot=B, seed=4).to_dict(),
+        pairs_compare(per_task, n_boot=B, seed=4).to_dict(),
+        pairs_compare(per_task, baseline="v3", n_boot=B, seed=4).to_dict(),
+        variants_rank(per_task, n_boot=B, seed=4).to_dict(),
+    )
+    # Blocks of a few samples' counts: every partner block, rank block and pair group is small.
+    monkeypatch.setattr(bs, "BLOCK_BYTES", 5 * B * 8)
+    monkeypatch.setattr(aggregates, "BLOCK_BYTES", 2 * 9 * 64)
+    monkeypatch.setattr(ranking, "BLOCK_BYTES", 2 * 9 * 64)
+    got = (
+        benchmark_compare(scores, n_boot=B, seed=4).to_dict(),
+        pairs_compare(per_task, n_boot=B, seed=4).to_dict(),
+        pairs_compare(per_task, baseline="v3", n_boot=B, seed=4).to_dict(),
+        variants_rank(per_task, n_boot=B, seed=4).to_dict(),
+    )
+    assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
