@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import models
 
 from server.accounts.models import Team
+from server.core.jsonvalues import StoredJSONDecoder
 from server.tracking.models import Project
 
 
@@ -109,7 +110,7 @@ class VariantStatsResult(models.Model):
 
     stats = models.ForeignKey(MetricStats, on_delete=models.CASCADE, related_name="results")
     task = models.CharField(max_length=200, blank=True)
-    payload = models.JSONField(default=list)
+    payload = models.JSONField(decoder=StoredJSONDecoder, default=list)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["stats", "task"], name="variant_stats_unique_stats_task")]
@@ -127,13 +128,13 @@ class Comparison(Recomputed):
     metric = models.CharField(max_length=250)
     projects = models.ManyToManyField(Project, related_name="comparisons")
     # The selection: variant fingerprints, or model names, or neither (every variant).
-    variants = models.JSONField(null=True, blank=True)
-    model_names = models.JSONField(null=True, blank=True)
+    variants = models.JSONField(decoder=StoredJSONDecoder, null=True, blank=True)
+    model_names = models.JSONField(decoder=StoredJSONDecoder, null=True, blank=True)
     task = models.CharField(max_length=200, null=True, blank=True)  # None: every task
     baseline = models.CharField(max_length=32, null=True, blank=True)
     # Per-task {"random": x, "reference": y}: benchmark scores normalised to (x - random)/(reference - random).
-    normalize = models.JSONField(null=True, blank=True)
-    payload = models.JSONField(default=dict)
+    normalize = models.JSONField(decoder=StoredJSONDecoder, null=True, blank=True)
+    payload = models.JSONField(decoder=StoredJSONDecoder, default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

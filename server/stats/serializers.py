@@ -11,6 +11,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from server.core.jsonvalues import json_value_check
 from server.core.serializers import StrictSerializer
 from server.stats.models import Goal, Status, Summary
 
@@ -138,6 +139,8 @@ class ComparisonCreateInput(StrictSerializer):
     def validate_normalize(self, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None and (len(value) > MAX_NORMALIZED_TASKS or any(len(task) > 200 for task in value)):
             raise serializers.ValidationError(f"At most {MAX_NORMALIZED_TASKS} tasks of at most 200 characters.")
+        if value is not None:
+            json_value_check(value, field="normalize")  # task names are free keys: no NUL
         return value
 
 

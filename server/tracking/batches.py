@@ -48,6 +48,10 @@ def _key_column(keys: list[Any]) -> tuple[list[str], npt.NDArray[np.int32]]:
         raise InvalidInput(f"points.key[{i}]: must be a string, got {keys[i]!r}", field="points.key")
     # C-level loops only: dict.fromkeys dedupes in order of first appearance, map() looks up.
     names = list(dict.fromkeys(keys))
+    # One C-level scan over the distinct keys: PostgreSQL text cannot hold U+0000.
+    if "\x00" in "".join(names):
+        name = next(name for name in names if "\x00" in name)
+        raise InvalidInput(f"points.key: {name[:40]!r} may not contain the NUL character (U+0000)", field="points.key")
     index = {name: code for code, name in enumerate(names)}
     for name in names:
         if not 0 < len(name) <= MAX_KEY_LENGTH:

@@ -12,6 +12,7 @@ import uuid
 from django.db import models
 
 from server.accounts.models import Team, slug_validator
+from server.core.jsonvalues import StoredJSONDecoder
 
 
 class Project(models.Model):
@@ -20,7 +21,7 @@ class Project(models.Model):
     name = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
     # Dotted config paths that do not define a variant (e.g. "data.num_workers").
-    noise_keys = models.JSONField(default=list, blank=True)
+    noise_keys = models.JSONField(decoder=StoredJSONDecoder, default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -41,7 +42,7 @@ class Variant(models.Model):
     fingerprint = models.CharField(max_length=32)
     model = models.CharField(max_length=200)
     # The config that defines the variant: seed and noise keys removed, canonical form.
-    config = models.JSONField(default=dict)
+    config = models.JSONField(decoder=StoredJSONDecoder, default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -63,14 +64,14 @@ class Run(models.Model):
     variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="runs")
     name = models.CharField(max_length=250, blank=True)
     model = models.CharField(max_length=200)
-    config = models.JSONField(default=dict, blank=True)
+    config = models.JSONField(decoder=StoredJSONDecoder, default=dict, blank=True)
     seed = models.BigIntegerField(null=True, blank=True)
     task = models.CharField(max_length=200, blank=True)
-    tags = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(decoder=StoredJSONDecoder, default=list, blank=True)
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
-    metadata = models.JSONField(default=dict, blank=True)
-    summary = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(decoder=StoredJSONDecoder, default=dict, blank=True)
+    summary = models.JSONField(decoder=StoredJSONDecoder, default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)

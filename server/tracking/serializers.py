@@ -44,8 +44,9 @@ class ProjectOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         fields = ["path", "team", "slug", "name", "description", "noise_keys", "created_at", "run_count"]
 
 
+# Tags and notes read back exactly as written: no whitespace trimming.
 class TagsField(serializers.ListField):  # type: ignore[type-arg]
-    child = serializers.CharField(max_length=100)
+    child = serializers.CharField(max_length=100, trim_whitespace=False)
     max_length = MAX_TAGS
 
 
@@ -60,7 +61,9 @@ class RunCreateInput(StrictSerializer):
     )
     task = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     tags = TagsField(required=False, default=list)
-    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=100_000)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=100_000, trim_whitespace=False
+    )
     metadata = JSONObjectField(required=False, default=dict)
     status = serializers.ChoiceField(choices=Run.Status.choices, required=False, default=Run.Status.RUNNING)
 
@@ -69,7 +72,7 @@ class RunUpdateInput(StrictSerializer):
     status = serializers.ChoiceField(choices=Run.Status.choices, required=False)
     summary = JSONObjectField(required=False, help_text="Merged into the stored summary; null removes a key.")
     tags = TagsField(required=False)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=100_000, trim_whitespace=False)
     name = serializers.CharField(max_length=250, required=False, allow_blank=True)
     heartbeat = serializers.BooleanField(required=False, default=False)
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from server.accounts.models import Team, slug_validator
 from server.core.errors import Conflict, InvalidInput, NotFound
+from server.core.jsonvalues import json_size_check
 from server.tracking import points, selectors
 from server.tracking.batches import MetricBatch
 from server.tracking.models import (
@@ -39,8 +40,8 @@ from server.tracking.overviews import (
     overview_levels,
     points_of,
 )
-from workers.queue import enqueue
 from server.tracking.variants import variant_config, variant_fingerprint
+from workers.queue import enqueue
 
 # ---------------------------------------------------------------------------- projects
 
@@ -214,6 +215,7 @@ def run_update(
                     merged.pop(key, None)
                 else:
                     merged[key] = value
+            json_size_check(merged, field="summary")  # bounds the merged document, not just this update
             changes["summary"] = merged
         for field, value in (("tags", tags), ("notes", notes), ("name", name)):
             if value is not None:

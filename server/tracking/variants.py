@@ -3,7 +3,7 @@
 Pure functions (no Django). Two runs belong to one variant when their model label and their
 config, after dropping the top-level `seed` key and the project's declared noise keys, are
 equal as JSON values: key order does not matter and an integral float equals the integer
-(`1.0` == `1`, as JSON does not distinguish them either). The task is not part of the
+(`1.0` == `1`, as JSON does not distinguish them either) within the 64-bit range. The task is not part of the
 fingerprint, so one variant can be measured on several tasks.
 """
 
@@ -23,7 +23,9 @@ def _normalised(value: Any) -> Any:
         return {str(k): _normalised(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_normalised(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
+    # Integral floats beyond the 64-bit range stay floats: configs hold no such integers
+    # (server/core/jsonvalues.py), and orjson could not encode them.
+    if isinstance(value, float) and value.is_integer() and -(2**63) <= value < 2**63:
         return int(value)
     return value
 
