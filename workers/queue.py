@@ -1,7 +1,8 @@
 """Queue a task by its name, for services: they need not import `workers.tasks`, which imports them.
 
-The signature resolves the task in the app's registry, so the embedded default still runs it
-eagerly (in-process) and a broker setup sends it to Redis.
+The task comes from the app's registry (filled when Django starts, server/core/apps.py), so the
+embedded default still runs it eagerly (in-process) and a broker setup sends it to Redis. An
+unknown name is a KeyError here, not a message no worker understands.
 """
 
 from __future__ import annotations
@@ -12,4 +13,4 @@ from workers.celery import app
 
 
 def enqueue(task_name: str, *args: Any) -> None:
-    app.signature(task_name, args=args).delay()
+    app.tasks[task_name].delay(*args)
