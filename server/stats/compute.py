@@ -18,6 +18,7 @@ import numpy as np
 import orjson
 
 from server.analysis import (
+    MAX_ALL_PAIRS,
     METHOD_VERSION,
     benchmark_compare,
     pairs_compare,
@@ -27,9 +28,9 @@ from server.analysis import (
 from server.stats import verdicts
 from server.stats.scores import ScoreTable, State, VariantInfo
 
-# All k(k-1)/2 pairs up to this many variants (1,225 pairs take a few seconds); beyond it,
-# every variant is compared with the baseline, or with the leader when there is none.
-MAX_ALL_PAIRS = 50
+# MAX_ALL_PAIRS (server.analysis, 50): all k(k-1)/2 pairs up to this many variants, per task and
+# in the benchmark; beyond it every variant is compared with the baseline, or with the leader when
+# there is none, so a comparison of any size needs memory and time linear in k (docs/statistics-api.md).
 
 
 def bootstrap_seed(*parts: object) -> int:
@@ -205,12 +206,16 @@ def comparison_payload(
             if normalize
             else None
         )
+        # The benchmark keeps all pairs up to MAX_ALL_PAIRS even with a baseline (its pairs are
+        # over tasks); beyond, the baseline is the reference, or the leader it picks itself.
+        large = len(variants) > MAX_ALL_PAIRS
         benchmark = benchmark_compare(
             cells,
             goal=goal,  # type: ignore[arg-type]
             baselines=baselines,
             n_failed=failed,
             seed=seed,
+            against=baseline if large and baseline in cells else None,
         ).to_dict()
     return {
         "tasks": tasks,
