@@ -274,6 +274,16 @@ SEEDBOARD_HEARTBEAT_TIMEOUT = env_int("SEEDBOARD_HEARTBEAT_TIMEOUT", 600, minimu
 # message) are queued again by the stats-requeue beat task; one "computing" for this long plus
 # the visibility timeout lost its worker and its message.
 SEEDBOARD_STATS_REQUEUE_AFTER = env_int("SEEDBOARD_STATS_REQUEUE_AFTER", 600, minimum=10)
+# A statistics row whose recompute was stopped this many times in a row before it finished
+# (its worker killed: out of memory, SIGKILL) is marked failed instead of computed again by the
+# re-delivered task; the next change of its inputs queues it again (models.py).
+SEEDBOARD_STATS_MAX_INTERRUPTED = env_int("SEEDBOARD_STATS_MAX_INTERRUPTED", 2, minimum=1)
+# A prefork worker child whose resident memory has grown past this many MiB is replaced after
+# its current task (Celery checks between tasks, so this bounds growth over many tasks, not one
+# task; the statistics bound a comparison's own memory, ~0.4 GiB for 500 variants x 2 tasks).
+# 0 turns the limit off.
+SEEDBOARD_WORKER_MAX_MEMORY_MB = env_int("SEEDBOARD_WORKER_MAX_MEMORY_MB", 1024, minimum=0)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = SEEDBOARD_WORKER_MAX_MEMORY_MB * 1024 or None  # Celery counts KiB
 # Test hook: every statistics recompute sleeps this long after claiming its row, so a test
 # can kill a worker in the middle of one. Always 0 outside tests.
 SEEDBOARD_STATS_TEST_DELAY_MS = env_int("SEEDBOARD_STATS_TEST_DELAY_MS", 0, minimum=0)

@@ -13,6 +13,13 @@ per row queued at a time:
 - The task writes only if no later claim has written already (`written_claim`), so a slow
   older task never replaces newer results; `status` becomes fresh, or stays stale when a
   change arrived meanwhile.
+- A claim that finds the row still `computing` follows one that never ended: its worker was
+  killed (out of memory, SIGKILL) and the broker re-delivered the task. `interrupted` counts
+  such claims in a row (a change, a finish or a recorded error resets it, as they leave the row
+  stale or fresh). The claim that would be the third attempt after two interrupted ones
+  (`SEEDBOARD_STATS_MAX_INTERRUPTED`) computes nothing: the row becomes `failed` with a readable
+  `error`, so a computation that kills its worker is not re-delivered forever. The next change
+  of its inputs queues it again.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ class Status(models.TextChoices):
     FRESH = "fresh"
     STALE = "stale"  # inputs changed; a recompute is queued
     COMPUTING = "computing"
+    FAILED = "failed"  # stopped twice without finishing; waits for a change of its inputs
 
 
 class MetricDefinition(models.Model):
@@ -75,6 +83,7 @@ class Recomputed(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     claims = models.PositiveIntegerField(default=0)  # recomputes started, ever
     written_claim = models.PositiveIntegerField(default=0)  # the claim whose results are stored
+    interrupted = models.PositiveIntegerField(default=0)  # claims in a row whose worker never ended them
     computed_at = models.DateTimeField(null=True, blank=True)
     # blake2b of everything the results depend on: a recompute with an equal one writes nothing.
     inputs_fingerprint = models.CharField(max_length=64, blank=True)

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -90,23 +90,46 @@ def _mark(queryset: QuerySet[Any], enqueue: Callable[..., None], *arg_fields: st
     return queued
 
 
-def _claim(model: RecomputedModel, pk: int) -> int | None:
-    """Start a recompute of row `pk`: its claim number, or None when there is nothing to do.
+INTERRUPTED_ERROR = (
+    "the computation was stopped {times} times before it finished (out of memory or killed); it is "
+    "not retried until its inputs change. Compare fewer variants or tasks, or give the workers "
+    "more memory (SEEDBOARD_WORKER_MAX_MEMORY_MB)."
+)
 
-    Nothing to do: the row is gone, or fresh and not pending (a duplicate message whose work
-    another task already did). A redelivered task of a killed worker finds the row computing,
-    so it computes again.
+
+def _claim(model: RecomputedModel, pk: int) -> int | Literal["nothing", "failed"]:
+    """Start a recompute of row `pk`: its claim number, or why there is nothing to compute.
+
+    "nothing": the row is gone, or fresh or failed and not pending (a duplicate message whose
+    work another task already did). A redelivered task of a killed worker finds the row
+    computing, so it computes again; after SEEDBOARD_STATS_MAX_INTERRUPTED such claims in a row
+    it is "failed" instead: the row says why, and only a change of its inputs queues it again.
     """
     with transaction.atomic():
-        # UPDATE first: it takes the row lock, so concurrent claims get consecutive numbers.
+        # UPDATE first: it takes the row lock, so concurrent claims get consecutive numbers. The
+        # CASE reads the status before this UPDATE: still computing means the last claim never
+        # ended (a change, a finish or a release would have left it stale or fresh).
         claimed = (
             model.objects.filter(pk=pk)
-            .exclude(pending=False, status=Status.FRESH)
-            .update(pending=False, status=Status.COMPUTING, claims=F("claims") + 1, claimed_at=timezone.now())
+            .exclude(pending=False, status__in=(Status.FRESH, Status.FAILED))
+            .update(
+                pending=False,
+                status=Status.COMPUTING,
+                claims=F("claims") + 1,
+                claimed_at=timezone.now(),
+                interrupted=Case(When(status=Status.COMPUTING, then=F("interrupted") + 1), default=Value(0)),
+            )
         )
         if not claimed:
-            return None
-        return int(model.objects.filter(pk=pk).values_list("claims", flat=True).get())
+            return "nothing"
+        claim, interrupted = model.objects.filter(pk=pk).values_list("claims", "interrupted").get()
+        if interrupted >= settings.SEEDBOARD_STATS_MAX_INTERRUPTED:
+            # Computing again would most likely kill this worker too, and the broker would hand
+            # the task to the next one: stop here, with the reason where the API shows it.
+            model.objects.filter(pk=pk).update(status=Status.FAILED, error=INTERRUPTED_ERROR.format(times=interrupted))
+            logger.error("%s %s failed: stopped %d times before it finished", model.__name__, pk, interrupted)
+            return "failed"
+        return int(claim)
 
 
 def _finish(model: RecomputedModel, pk: int, claim: int, fields: dict[str, Any], write: Callable[[], None]) -> bool:
@@ -269,8 +292,8 @@ def stats_recompute(*, project_id: int, metric: str) -> str:
     if pk is None:
         return "gone"
     claim = _claim(MetricStats, pk)
-    if claim is None:
-        return "nothing"
+    if isinstance(claim, str):
+        return claim
     _test_delay()
     try:
         rule = scores.metric_rule(project_id=project_id, metric=metric)
@@ -375,8 +398,8 @@ def comparison_recompute(*, comparison_id: str) -> str:
     if comparison is None:
         return "gone"
     claim = _claim(Comparison, comparison.pk)
-    if claim is None:
-        return "nothing"
+    if isinstance(claim, str):
+        return claim
     _test_delay()
     try:
         fields = _comparison_compute(comparison)
