@@ -159,11 +159,12 @@ def local_secret_key(path: Path) -> str:
 
 
 # Production sets SECRET_KEY (or SECRET_KEY_FILE) and refuses to start without one. Only the
-# embedded default (no DATABASE_URL) and a developer's machine (SEEDBOARD_LOCAL_SECRET_KEY, set
+# embedded default (SQLite) and a developer's machine (SEEDBOARD_LOCAL_SECRET_KEY, set
 # by `make run` and `make test`) keep a generated key in the data directory instead.
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
-    if DATABASE_URL and not env_bool("SEEDBOARD_LOCAL_SECRET_KEY", False):
+    embedded = not DATABASE_URL or DATABASE_URL.startswith("sqlite")
+    if not embedded and not env_bool("SEEDBOARD_LOCAL_SECRET_KEY", False):
         raise ImproperlyConfigured(
             "SECRET_KEY (or SECRET_KEY_FILE) is not set. Set it to a long random string, for example "
             "the output of `python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
