@@ -39,7 +39,7 @@ $(SDK_VENV)/.installed: clients/python_sdk/pyproject.toml
 	@test -n "$(SDK_PYTHON)" || { echo "No Python 3.9 found: set SDK_PYTHON=/path/to/python3.9"; exit 1; }
 	$(SDK_PYTHON) -m venv $(SDK_VENV)
 	$(SDK_VENV)/bin/python -m pip install -q --upgrade pip
-	$(SDK_VENV)/bin/python -m pip install -q -e "clients/python_sdk[pandas]" pytest numpy scipy mypy
+	$(SDK_VENV)/bin/python -m pip install -q -e "clients/python_sdk[pandas]" pytest hypothesis numpy scipy mypy
 	touch $@
 
 # The SDK's tests on its oldest Python, against a server run by the main virtualenv's Python.

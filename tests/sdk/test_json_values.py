@@ -61,3 +61,16 @@ def test_generated_documents_are_refused_naming_the_field_or_read_back_equal(
         assert same(config, record["config"]) and same(written, record["summary"])
         assert all(same(value, record["metadata"][key]) for key, value in metadata.items())
         assert (record["tags"], record["notes"]) == (tags, notes)
+
+
+def test_a_final_summary_the_server_refuses_costs_the_run_neither_its_status_nor_silence(
+    server: Any, project: str
+) -> None:
+    run = seedboard.init(project=project, model="m")
+    deep: Any = 1
+    for _ in range(40):  # deeper than the 32 levels the server stores
+        deep = [deep]
+    run.summary["deep"] = deep
+    result = run.finish()
+    assert any("refused the final summary" in warning for warning in result.warnings), result.warnings
+    assert seedboard.Api().run(run.id)["status"] == "finished"

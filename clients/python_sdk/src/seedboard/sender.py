@@ -365,8 +365,16 @@ class Sender:
             self.summary.restore(list(changes))
             return False
         except APIError as exc:
-            self._warn(f"the server refused the final update ({exc})")
-            return False
+            if not changes:
+                self._warn(f"the server refused the final update ({exc})")
+                return False
+            # A summary value the server cannot store must not also cost the run its status.
+            self._warn(f"the server refused the final summary update ({exc}); sending the status alone")
+            try:
+                self._call("PATCH", f"runs/{self.run_id}/", json={"status": self._status})
+            except (APIError, *_KEEP_FOR_LATER) as again:
+                self._warn(f"the server refused the final status ({again})")
+                return False
         return True
 
     def _replay_own_spool(self) -> None:
