@@ -369,7 +369,7 @@ class Sender:
                 self._warn(f"the server refused the final update ({exc})")
                 return False
             # A summary value the server cannot store must not also cost the run its status.
-            self._warn(f"the server refused the final summary update ({exc}); sending the status alone")
+            self._warn(f"the server refused the final summary ({exc}); sending the status alone")
             try:
                 self._call("PATCH", f"runs/{self.run_id}/", json={"status": self._status})
             except (APIError, *_KEEP_FOR_LATER) as again:
