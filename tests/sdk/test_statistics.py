@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ import numpy as np
 import pytest
 import seedboard
 from scipy import stats
+
+from .conftest import STANDALONE
 
 REPO = Path(__file__).resolve().parents[2]
 METRIC = "val/acc"
@@ -260,3 +263,35 @@ def test_compare_raises_comparison_timeout_while_no_worker_computes_it(server: A
         assert api.comparison(caught.value.comparison_id).id == caught.value.comparison_id
         assert caught.value.comparison_id in str(caught.value)
         assert [c.id for c in api.comparisons(project)] == [caught.value.comparison_id]
+
+
+@pytest.mark.skipif(
+    STANDALONE or not os.environ.get("REDIS_URL"),
+    reason="needs the test database in this process and a broker with no worker (nothing computes it meanwhile)",
+)
+def test_compare_raises_comparison_failed_when_the_server_gives_up(server: Any, project: str) -> None:
+    from django.db import connection
+
+    from server.stats.models import Comparison, Status
+
+    with seedboard.init(project=project, model="m", seed=0) as run:
+        run.log({METRIC: 0.5}, step=0)
+    slug = project.split("/")[1]
+
+    def give_up() -> None:
+        # What the server does to a recompute whose worker was killed twice (server/stats/services.py).
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                if Comparison.objects.filter(projects__slug=slug).update(status=Status.FAILED, error="killed twice"):
+                    return
+                time.sleep(0.05)
+        finally:
+            connection.close()
+
+    helper = threading.Thread(target=give_up)
+    helper.start()
+    with seedboard.Api() as api, pytest.raises(seedboard.ComparisonFailed) as caught:
+        api.compare(project, METRIC, timeout=30, poll_interval=0.1)
+    helper.join()
+    assert "killed twice" in str(caught.value) and caught.value.comparison.status == "failed"

@@ -17,7 +17,7 @@ from .client import Client, RetryPolicy
 from .config import resolve_settings
 from .definitions import definitions_path, metric_definition, project_endpoint, project_parts
 from .encoding import decode_value
-from .errors import ComparisonTimeout
+from .errors import ComparisonFailed, ComparisonTimeout
 from .records import (
     Comparison,
     CurveList,
@@ -398,6 +398,7 @@ class Api:
         Raises:
             ComparisonTimeout: not fresh within `timeout` (the comparison stays saved
                 and keeps computing; the exception holds its last state).
+            ComparisonFailed: the server gave up computing it (``status`` ``failed``).
             NotFoundError: a project the caller may not read.
         """
         if timeout < 0 or not poll_interval > 0:
@@ -420,6 +421,11 @@ class Api:
         if not wait:
             return comparison
         while comparison.status != "fresh":
+            if comparison.status == "failed":
+                raise ComparisonFailed(
+                    f"comparison {comparison.id} failed on the server: {comparison.error}",
+                    comparison=comparison,
+                )
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 # A recompute that failed leaves the statistics stale with its error.

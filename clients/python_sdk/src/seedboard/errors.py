@@ -8,6 +8,8 @@ The hierarchy::
     │                               within the retry budget
     ├── ComparisonTimeout           `Api.compare(wait=True)`: the statistics were not
     │                               fresh in time (also a builtin `TimeoutError`)
+    ├── ComparisonFailed            `Api.compare(wait=True)`: the server gave up computing
+    │                               them (its `error` says why)
     └── APIError                    the server answered with an error body
         ├── BadRequestError         400 invalid / parse_error
         ├── AuthenticationError     401 not_authenticated (bad or revoked token)
@@ -32,6 +34,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "ComparisonFailed",
     "ComparisonTimeout",
     "ConfigurationError",
     "ConflictError",
@@ -74,6 +77,18 @@ class ComparisonTimeout(SeedboardError, TimeoutError):
     def comparison_id(self) -> str:
         """The id of the saved comparison."""
         return str(self.comparison.get("id"))
+
+
+class ComparisonFailed(SeedboardError):
+    """The server stopped computing a comparison's statistics (status ``failed``), for
+    example after its computation was killed twice; `comparison` holds its ``error``.
+
+    The comparison stays saved; the next change of its inputs (a new seed) computes it again.
+    """
+
+    def __init__(self, message: str, *, comparison: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.comparison = comparison
 
 
 class APIError(SeedboardError):
