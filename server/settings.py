@@ -285,6 +285,14 @@ SEEDBOARD_STATS_MAX_INTERRUPTED = env_int("SEEDBOARD_STATS_MAX_INTERRUPTED", 2, 
 # 0 turns the limit off.
 SEEDBOARD_WORKER_MAX_MEMORY_MB = env_int("SEEDBOARD_WORKER_MAX_MEMORY_MB", 1024, minimum=0)
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = SEEDBOARD_WORKER_MAX_MEMORY_MB * 1024 or None  # Celery counts KiB
+# No task runs longer than this (prefork pool): at the soft limit the task raises, so a
+# recompute records its error; 30 s later the child is killed, which counts as an interruption.
+# Keep it below the visibility timeout, or Redis hands a still-running task to another worker.
+# The limits travel in each task message from the process that queues it: set it alike for the
+# web server and the workers.
+SEEDBOARD_TASK_TIME_LIMIT = env_int("SEEDBOARD_TASK_TIME_LIMIT", 900, minimum=2)
+CELERY_TASK_SOFT_TIME_LIMIT = SEEDBOARD_TASK_TIME_LIMIT - min(30, SEEDBOARD_TASK_TIME_LIMIT // 2)
+CELERY_TASK_TIME_LIMIT = SEEDBOARD_TASK_TIME_LIMIT
 # Test hook: every statistics recompute sleeps this long after claiming its row, so a test
 # can kill a worker in the middle of one. Always 0 outside tests.
 SEEDBOARD_STATS_TEST_DELAY_MS = env_int("SEEDBOARD_STATS_TEST_DELAY_MS", 0, minimum=0)

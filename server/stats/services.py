@@ -294,8 +294,8 @@ def stats_recompute(*, project_id: int, metric: str) -> str:
     claim = _claim(MetricStats, pk)
     if isinstance(claim, str):
         return claim
-    _test_delay()
     try:
+        _test_delay()
         rule = scores.metric_rule(project_id=project_id, metric=metric)
         table = scores.metric_scores(project_id=project_id, metric=metric, rule=rule)
         seed = compute.bootstrap_seed("project", project_id, metric)
@@ -400,8 +400,8 @@ def comparison_recompute(*, comparison_id: str) -> str:
     claim = _claim(Comparison, comparison.pk)
     if isinstance(claim, str):
         return claim
-    _test_delay()
     try:
+        _test_delay()
         fields = _comparison_compute(comparison)
     except Exception as exc:
         _release(Comparison, comparison.pk, claim, exc)

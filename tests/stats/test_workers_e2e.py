@@ -121,7 +121,7 @@ def test_500_runs_finishing_at_once_queue_one_recompute_per_metric(seedboard_ser
 class WorkerProcess:
     """`celery -A workers worker` in a child process, as deployed."""
 
-    def __init__(self, name: str, **env: str) -> None:
+    def __init__(self, name: str, pool: str = "solo", **env: str) -> None:
         child_env = {
             **os.environ,
             "DATABASE_URL": database_url(),
@@ -130,7 +130,8 @@ class WorkerProcess:
             **env,
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers", "worker", "--pool", "solo", "--loglevel", "warning",
+            [sys.executable, "-m", "celery", "-A", "workers", "worker", "--pool", pool, "--concurrency", "1",
+             "--loglevel", "warning",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", f"{name}@%h"],
             cwd=REPO, env=child_env,
         )  # fmt: skip
@@ -183,3 +184,36 @@ def test_a_worker_killed_in_the_middle_of_a_recompute_loses_nothing(
     assert (stats.claims, stats.written_claim, stats.pending) == (2, 2, False)
     body = api.get("/api/v1/projects/acme/study/variants/", {"metric": "val/acc"}).json()
     assert body["status"] == "fresh" and [block["n"] for block in body["results"]] == [4, 4]
+
+
+def test_a_recompute_past_the_task_time_limit_is_stopped_and_records_why(
+    transactional_db: None, project: Any, api: Any, workers: list[WorkerProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import tasks
+
+    # Every task has the configured limits; they travel in each task message from the process
+    # that queues it (here, this one), so this test shortens them here.
+    assert (tasks.stats_recompute.time_limit, tasks.comparison_recompute.soft_time_limit) == (
+        settings.SEEDBOARD_TASK_TIME_LIMIT,
+        settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    )
+    monkeypatch.setattr(tasks.stats_recompute, "time_limit", 4)
+    monkeypatch.setattr(tasks.stats_recompute, "soft_time_limit", 2)
+    monkeypatch.setattr(tasks.stats_recompute, "_exec_options", None)  # Celery caches them at first send
+    run = log_run(project, points={"val/acc": [0.5]}, status="running")
+    assert api.patch(f"/api/v1/runs/{run.uuid}/", {"status": "finished"}, format="json").status_code == 200
+    stats = MetricStats.objects.get(metric="val/acc")
+    # The recompute would take 60 s (a test hook); it is allowed 4 s, 2 s before the soft limit.
+    workers.append(
+        WorkerProcess(
+            "bounded",
+            pool="prefork",
+            SEEDBOARD_STATS_TEST_DELAY_MS="60000",
+            SEEDBOARD_CELERY_VISIBILITY_TIMEOUT="60",  # above the time limit, as it must be
+        )
+    )
+    started = time.monotonic()
+    wait_for(lambda: "SoftTimeLimitExceeded" in MetricStats.objects.get(pk=stats.pk).error, 40, "the time limit")
+    stats.refresh_from_db()
+    assert stats.status == Status.STALE and stats.claims == 1
+    assert time.monotonic() - started < 30
