@@ -46,7 +46,7 @@ def main() -> None:
     from django.test import Client
 
     from server.accounts.services import token_create_for
-    from server.tracking import services
+    from server.tracking import ingestion, services
     from server.tracking.batches import MetricBatch
 
     call_command("migrate", verbosity=0)
@@ -69,7 +69,7 @@ def main() -> None:
                 curve[steps],
                 np.full(len(steps), 1.7e9),
             )
-            services.metrics_ingest(run_pk=run.pk, batch=batch)
+            ingestion.metrics_ingest(run_pk=run.pk, batch=batch)
     total = args.runs * args.steps
     from django.db import connection
 

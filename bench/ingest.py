@@ -167,7 +167,7 @@ def raw_copy_rate(n_runs: int, steps: int) -> float:
     import numpy as np
 
     from server.accounts.services import team_get_or_create
-    from server.tracking import services
+    from server.tracking import ingestion, services
     from server.tracking.batches import MetricBatch
 
     team = team_get_or_create(slug="bench")
@@ -184,7 +184,7 @@ def raw_copy_rate(n_runs: int, steps: int) -> float:
             batches.append((run, MetricBatch(uuid.uuid4(), KEYS, codes, step_col, values, times)))
     started = time.perf_counter()
     for run, batch in batches:
-        services.metrics_ingest(run_pk=run.pk, batch=batch)
+        ingestion.metrics_ingest(run_pk=run.pk, batch=batch)
     return sum(len(b) for _, b in batches) / (time.perf_counter() - started)
 
 

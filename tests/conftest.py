@@ -11,7 +11,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from server.accounts.services import token_create_for
-from server.tracking import services as tracking_services
+from server.tracking import ingestion
 from tests.live_server import REPO, ServerProcess, free_port
 
 __all__ = ["REPO", "ServerProcess"]
@@ -20,9 +20,9 @@ __all__ = ["REPO", "ServerProcess"]
 @pytest.fixture(autouse=True)
 def _fresh_key_cache() -> Iterator[None]:
     # Test transactions roll back metric keys that this process may have cached.
-    tracking_services._key_ids.clear()
+    ingestion._key_ids.clear()
     yield
-    tracking_services._key_ids.clear()
+    ingestion._key_ids.clear()
 
 
 @pytest.fixture

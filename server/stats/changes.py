@@ -20,11 +20,12 @@ from typing import Any
 from django.db import transaction
 
 from server.stats import services as stats_services
+from server.tracking import ingestion
 from server.tracking import services as tracking_services
 from server.tracking.batches import MetricBatch
+from server.tracking.ingestion import IngestResult
 from server.tracking.models import Project, Run
 from server.tracking.selectors import RunRef
-from server.tracking.services import IngestResult
 
 
 def run_create(*, project: Project, run_id: uuid.UUID | None = None, **fields: Any) -> tuple[Run, bool]:
@@ -50,7 +51,7 @@ def metrics_ingest(*, run: RunRef, batch: MetricBatch) -> IngestResult:
     change its scores, so the same transaction marks them stale."""
     ended = run.status != Run.Status.RUNNING
     with transaction.atomic():
-        result = tracking_services.metrics_ingest(run_pk=run.pk, batch=batch, run_ended=ended)
+        result = ingestion.metrics_ingest(run_pk=run.pk, batch=batch, run_ended=ended)
         if ended and not result.duplicate:
             stats_services.run_points_added(run_pk=run.pk)
     return result

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from server.tracking import points, services
+from server.tracking import ingestion, points, services
 from server.tracking.batches import batch_parse
 from server.tracking.models import MetricOverview, OverviewBuild, Run
 from server.tracking.overviews import OVERVIEW_LEVELS, Overview
@@ -231,15 +231,15 @@ def test_a_finish_and_a_burst_of_late_batches_queue_one_build(api, eager, django
     with django_capture_on_commit_callbacks() as queued:
         services.run_update(run=run, status=Run.Status.FINISHED)
         for step in range(50_000, 50_020):
-            services.metrics_ingest(run_pk=run.pk, batch=batch([step], [0.5]), run_ended=True)
+            ingestion.metrics_ingest(run_pk=run.pk, batch=batch([step], [0.5]), run_ended=True)
     assert len(queued) == 1 and OverviewBuild.objects.filter(run=run).exists()
 
     queued[0]()  # the build starts: it takes the run off the queue...
     assert not OverviewBuild.objects.exists()
     assert set(MetricOverview.objects.filter(run=run).values_list("count", flat=True)) == {10_020}
     with django_capture_on_commit_callbacks() as again:
-        services.metrics_ingest(run_pk=run.pk, batch=batch([60_000], [0.25]), run_ended=True)
-        services.metrics_ingest(run_pk=run.pk, batch=batch([60_001], [0.75]), run_ended=True)
+        ingestion.metrics_ingest(run_pk=run.pk, batch=batch([60_000], [0.25]), run_ended=True)
+        ingestion.metrics_ingest(run_pk=run.pk, batch=batch([60_001], [0.75]), run_ended=True)
     assert len(again) == 1  # ...so later points queue exactly one more
 
 
@@ -256,7 +256,7 @@ def test_an_older_build_finishing_last_does_not_replace_a_newer_one(api, finishe
     key_id = MetricOverview.objects.filter(run_id=run_pk).values_list("key_id", flat=True).first()
     stored = MetricOverview.objects.filter(run_id=run_pk).order_by("level")
     older = [Overview.from_bytes(payload) for payload in stored.values_list("payload", flat=True)]
-    services.metrics_ingest(run_pk=run_pk, batch=batch([70_000], [1.0]))
+    ingestion.metrics_ingest(run_pk=run_pk, batch=batch([70_000], [1.0]))
     assert services.metric_overviews_build(run_pk=run_pk) == 1
     assert services._overviews_store(run_pk, key_id, older) == 0  # the stale result arrives late
     assert set(MetricOverview.objects.filter(run_id=run_pk).values_list("count", flat=True)) == {N + 1}

@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 
 from server.accounts.models import Team
+from server.tracking import ingestion
 from server.tracking import services as tracking_services
 from server.tracking.batches import batch_parse
 from server.tracking.models import Project, Run
@@ -42,7 +43,7 @@ def log_run(
             columns["value"].append(value)
     if columns["key"]:
         batch = batch_parse({"batch_id": str(uuid.uuid4()), "points": columns}, max_points=50_000)
-        tracking_services.metrics_ingest(run_pk=run.pk, batch=batch)
+        ingestion.metrics_ingest(run_pk=run.pk, batch=batch)
     if status != Run.Status.RUNNING or summary:
         tracking_services.run_update(run=run, status=status, summary=dict(summary) if summary else None)
     return run
