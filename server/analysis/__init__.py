@@ -9,6 +9,7 @@ Public entry points:
 - ``variant_describe`` / ``variants_describe`` — per-variant seed statistics (``descriptive``)
 - ``pair_compare`` / ``pairs_compare`` — A vs B tests, effect sizes, Holm, verdicts (``pairwise``)
 - ``variants_rank`` — ranks with bootstrap intervals, P(best), top group (``ranking``)
+- ``rank_sets`` — simultaneous rank confidence sets from the pair verdicts (``ranksets``)
 - ``benchmark_compare`` — k variants x N tasks: Friedman, Nemenyi, Wilcoxon, rank intervals,
   rliable aggregates and performance profiles (``benchmark``)
 - ``curve_aggregate`` — learning curves on a common grid (``curves``)
@@ -38,6 +39,7 @@ from .power import (
     seeds_needed,
 )
 from .ranking import RankEntry, Ranking, variants_rank
+from .ranksets import RankSet, RankSets, rank_sets
 from .tuning import ExpectedMaxCurve, trials_expected_max
 
 __all__ = [
@@ -54,6 +56,8 @@ __all__ = [
     "PerformanceProfile",
     "PowerPlan",
     "RankEntry",
+    "RankSet",
+    "RankSets",
     "Ranking",
     "VariantStats",
     "benchmark_compare",
@@ -71,6 +75,7 @@ __all__ = [
     "pair_compare",
     "pairs_compare",
     "power_plan",
+    "rank_sets",
     "seeds_needed",
     "trials_expected_max",
     "variant_describe",

@@ -16,14 +16,22 @@
   not significantly worse than the leader (p_vs_leader ≥ alpha). A variant whose Welch test
   is undefined (zero variance, one seed) enters only through its rank interval.
 
-Variants without finished seeds are listed with rank None and a reason. The percentile
-bootstrap is approximate at small n (see ``descriptive``).
+Variants without finished seeds are listed with rank None and a reason. A variant with one
+finished seed keeps its rank (and P(best)) but gets no rank interval: a bootstrap over one seed
+has no spread, and a zero-width interval would claim certainty ("needs 2 seeds"). The other
+variants' replicates still rank against its one value.
+
+The bootstrap rank interval is marginal (one variant at a time, ``rank_ci_method``) and not
+corrected for the multiplicity the pair verdicts correct for; at 5 seeds it is often too
+narrow. ``Ranking.with_rank_sets`` adds to each entry the simultaneous rank set derived from the
+pair verdicts (``ranksets``), which can never contradict them. The percentile bootstrap is
+approximate at small n (see ``descriptive``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -48,13 +56,18 @@ from ._common import (
 from ._twosample import welch
 from .goals import goal_resolve, goal_sign
 from .multitest import holm_adjust
+from .ranksets import RankSet, RankSets
 
 METHODS = {
     "rank": "mean_average_ties",
     "rank_ci": "percentile_bootstrap_within_variant_attained",
     "p_best": "bootstrap_ties_shared",
     "top_group": "rank_ci_contains_1_or_welch_holm_vs_leader",
+    "rank_set": "simultaneous_from_holm_pairwise_verdicts_mogstad_2024",
 }
+RANK_CI_METHOD = "percentile bootstrap over seeds: marginal, not simultaneous, not corrected for multiplicity"
+ONE_SEED = "needs 2 seeds: a bootstrap over one seed has no spread"
+NO_RANK_SET = "not computed: needs the pair verdicts (Ranking.with_rank_sets)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +82,7 @@ class RankEntry(Result):
     p_vs_leader: float | None
     in_top_group: bool
     reasons: dict[str, str] = field(default_factory=dict)
+    rank_set: RankSet | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +100,25 @@ class Ranking(Result):
     seed: int
     methods: dict[str, str] = field(default_factory=lambda: dict(METHODS))
     method_version: str = METHOD_VERSION
+    rank_ci_method: str = RANK_CI_METHOD
+    rank_set_level: float | None = None
+    rank_set_note: str | None = None
 
     def get(self, name: str) -> RankEntry | None:
         return next((e for e in self.entries if e.name == name), None)
+
+    def with_rank_sets(self, sets: RankSets) -> Ranking:
+        """This ranking with each entry's simultaneous rank set (None plus a reason where it has none)."""
+        if sets.k != self.k:
+            raise ValueError(f"rank sets over {sets.k} variants for a ranking of {self.k}")
+        entries = []
+        for entry in self.entries:
+            reasons = {key: why for key, why in entry.reasons.items() if key != "rank_set"}
+            rank_set = sets.sets.get(entry.name)
+            if rank_set is None:
+                reasons["rank_set"] = sets.reasons.get(entry.name, "not among the compared variants")
+            entries.append(replace(entry, rank_set=rank_set, reasons=reasons))
+        return replace(self, entries=tuple(entries), rank_set_level=sets.level, rank_set_note=sets.note)
 
 
 def variants_rank(
@@ -138,6 +168,8 @@ def variants_rank(
         lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
         ci_low[ranked] = np.quantile(boot_ranks, lo_q, axis=1, method="lower")
         ci_high[ranked] = np.quantile(boot_ranks, hi_q, axis=1, method="higher")
+        one_seed = [i for i in ranked if xs[i].size < 2]
+        ci_low[one_seed] = ci_high[one_seed] = np.nan  # zero spread, not a zero-width interval
         p_best[ranked] = replicates.mean(axis=1)
         lead = ranked[int(np.argmax(oriented))]
         leader = names[lead]
@@ -156,6 +188,9 @@ def variants_rank(
         reasons: dict[str, str] = {}
         if not xs[i].size:
             reasons = {key: "no finished seeds" for key in ("mean", "rank", "rank_ci_low", "rank_ci_high", "p_best")}
+        elif xs[i].size < 2:
+            reasons = {"rank_ci_low": ONE_SEED, "rank_ci_high": ONE_SEED}
+        reasons["rank_set"] = "no finished seeds" if not xs[i].size else NO_RANK_SET
         if name == leader:
             reasons["p_vs_leader"] = "the leader itself"
         elif not np.isfinite(p_leader[i]):

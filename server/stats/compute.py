@@ -22,6 +22,7 @@ from server.analysis import (
     METHOD_VERSION,
     benchmark_compare,
     pairs_compare,
+    rank_sets,
     variants_describe,
     variants_rank,
 )
@@ -172,8 +173,9 @@ def comparison_payload(
         members = [group for group in groups if group.task == task]
         scores = {group.variant: group.scores for group in members}
         ranking = variants_rank(scores, goal=goal, seed=seed)  # type: ignore[arg-type]
-        rankings[task] = ranking.to_dict()
+        finished = {group.variant: int(np.isfinite(group.scores).sum()) for group in members}
         if len(members) < 2:
+            rankings[task] = ranking.with_rank_sets(rank_sets(finished, (), alpha=ranking.alpha)).to_dict()
             continue
         against = baseline if baseline in scores else None
         if baseline is not None and against is None:
@@ -186,6 +188,9 @@ def comparison_payload(
             )
         seeds = {group.variant: group.seeds if None not in group.seeds else None for group in members}
         family = pairs_compare(scores, goal=goal, baseline=against, seeds=seeds, seed=seed)  # type: ignore[arg-type]
+        # The rank sets come from the very verdicts the pair statements below put in words.
+        sets = rank_sets(finished, family.pairs, alpha=family.alpha)
+        rankings[task] = ranking.with_rank_sets(sets).to_dict()
         for pair in family.pairs:
             record = pair.to_dict()
             record["statement"] = verdicts.pair_statement(
@@ -240,6 +245,9 @@ def _ranking_merge(rankings: dict[str, dict[str, Any]], goal: str) -> dict[str, 
     ]
     single = next(iter(rankings.values())) if len(rankings) == 1 else None
     merged: dict[str, Any] = dict(single) if single is not None else {"goal": goal}
+    if single is None:
+        # What the bootstrap `rank_ci_low`/`rank_ci_high` are holds for every task's entries.
+        merged["rank_ci_method"] = next((ranking["rank_ci_method"] for ranking in rankings.values()), None)
     merged.update(
         entries=entries,
         leader=single["leader"] if single else None,

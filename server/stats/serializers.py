@@ -347,6 +347,18 @@ class PairOutput(serializers.Serializer):  # type: ignore[type-arg]
     reason = serializers.CharField(allow_null=True)
 
 
+class RankSetOutput(serializers.Serializer):  # type: ignore[type-arg]
+    lower = serializers.IntegerField(help_text="1 + the number of variants whose verdict says they are better.")
+    upper = serializers.IntegerField(help_text="k - the number of variants whose verdict says they are worse.")
+    level = serializers.FloatField(help_text="1 - alpha of the pair verdicts' Holm family: all sets hold at once.")
+    n_better = serializers.IntegerField()
+    n_worse = serializers.IntegerField()
+    n_untested = serializers.IntegerField(help_text="Ranked variants not compared with this one by a defined test.")
+    complete = serializers.BooleanField(help_text="Compared with every other ranked variant.")
+    method = serializers.CharField()
+    note = serializers.CharField(allow_null=True, help_text="Why the sets are wider: partial pairs, one-seed variants.")
+
+
 class RankEntryOutput(serializers.Serializer):  # type: ignore[type-arg]
     variant = serializers.CharField()
     task = serializers.CharField(allow_blank=True)
@@ -354,7 +366,20 @@ class RankEntryOutput(serializers.Serializer):  # type: ignore[type-arg]
     mean = _number()
     rank = _number()
     rank_ci_low = _number()
-    rank_ci_high = _number()
+    rank_ci_high = serializers.FloatField(
+        allow_null=True,
+        help_text=(
+            "With rank_ci_low: a percentile-bootstrap rank interval over seeds, marginal, not simultaneous "
+            "(see rank_set); null below 2 seeds."
+        ),
+    )
+    rank_set = RankSetOutput(
+        allow_null=True,
+        help_text=(
+            "Simultaneous rank confidence set from the Holm-adjusted pair verdicts (Mogstad et al. 2024); "
+            "null below 2 seeds (see reasons.rank_set)."
+        ),
+    )
     p_best = _number()
     p_vs_leader = _number()
     in_top_group = serializers.BooleanField()
@@ -369,6 +394,7 @@ class RankingTaskOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 class RankingOutput(serializers.Serializer):  # type: ignore[type-arg]
     entries = RankEntryOutput(many=True)
+    rank_ci_method = serializers.CharField(allow_null=True, help_text="What rank_ci_low/rank_ci_high are.")
     leader = serializers.CharField(allow_null=True, help_text="Of the only task; null with several tasks.")
     top_group = serializers.ListField(child=serializers.CharField())
     k = serializers.IntegerField()
