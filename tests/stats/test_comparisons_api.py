@@ -87,12 +87,42 @@ def test_a_comparison_is_accepted_then_served_with_variants_pairs_and_ranking(db
     }
 
 
+def test_every_ranking_entry_has_a_rank_set_that_agrees_with_the_pair_verdicts(db, api, project, compare):
+    variants = log_study(project)
+    log_run(project, model="lone", seed=0, task="cifar10", summary={"val/acc": 0.99})  # one seed
+    body = compare({"metric": "val/acc", "projects": ["acme/study"]})
+    entries = {entry["variant"]: entry for entry in body["ranking"]["entries"]}
+    assert len(entries) == 4 and "not simultaneous" in body["ranking"]["rank_ci_method"]
+    lone = next(entry for entry in entries.values() if entry["n"] == 1)
+    assert lone["rank_set"] is None and lone["reasons"]["rank_set"].startswith("needs 2 seeds")
+    assert lone["rank_ci_low"] is None and lone["rank_ci_high"] is None
+    # [1 + verdicts that another is better, k - verdicts that another is worse], k = 4 ranked variants.
+    for model in SCORES:
+        variant = variants[model]
+        beaten = sum(
+            (pair["verdict"], pair["b"]) == ("a_better", variant)
+            or (pair["verdict"], pair["a"]) == ("b_better", variant)
+            for pair in body["pairs"]
+        )
+        beats = sum(
+            (pair["verdict"], pair["a"]) == ("a_better", variant)
+            or (pair["verdict"], pair["b"]) == ("b_better", variant)
+            for pair in body["pairs"]
+        )
+        rank_set = entries[variant]["rank_set"]
+        assert (rank_set["lower"], rank_set["upper"]) == (1 + beaten, 4 - beats)
+        assert rank_set["lower"] <= entries[variant]["rank"] <= rank_set["upper"]
+        assert rank_set["level"] == 0.95 and not rank_set["complete"] and "one seed" in rank_set["note"]
+    assert entries[variants["resnet18"]]["rank_set"]["lower"] == 1
+
+
 def test_several_tasks_add_a_benchmark_and_per_task_pairs_and_ranks(db, api, project, compare):
     log_study(project, tasks=("a", "b", "c"))
     body = compare({"metric": "val/acc", "projects": ["acme/study"]})
     assert body["tasks"] == ["a", "b", "c"] and len(body["variants"]) == 9
     assert {pair["task"] for pair in body["pairs"]} == {"a", "b", "c"} and len(body["pairs"]) == 9
     assert body["ranking"]["leader"] is None and set(body["ranking"]["tasks"]) == {"a", "b", "c"}
+    assert all(entry["rank_set"]["lower"] <= entry["rank"] for entry in body["ranking"]["entries"])
     benchmark = body["benchmark"]
     assert benchmark["tasks"] == ["a", "b", "c"] and len(benchmark["variants"]) == 3
     assert benchmark["friedman_p"] is not None and benchmark["nemenyi_cd"] > 0
