@@ -100,3 +100,15 @@ def test_a_comparison_timeout_is_a_seedboard_error_and_a_builtin_timeout() -> No
     error = seedboard.ComparisonTimeout("late", comparison=seedboard.Comparison({"id": "x", "status": "stale"}))
     assert isinstance(error, seedboard.SeedboardError) and isinstance(error, TimeoutError)
     assert error.comparison_id == "x" and error.comparison["status"] == "stale"
+
+
+def test_the_ranking_frame_flattens_rank_sets_and_leaves_them_missing_below_two_seeds() -> None:
+    pytest.importorskip("pandas")
+    entries = [
+        {"variant": "a", "rank": 1.0, "rank_set": {"lower": 1, "upper": 2, "level": 0.95}, "reasons": {}},
+        {"variant": "lone", "rank": 2.0, "rank_set": None, "reasons": {"rank_set": "needs 2 seeds"}},
+    ]
+    frame = seedboard.Comparison({"id": "c0ffee", "ranking": {"entries": entries}}).ranking_frame()
+    assert "rank_set" not in frame.columns and frame["rank_set.lower"][0] == 1
+    assert math.isnan(frame["rank_set.upper"][1]) and frame["reasons.rank_set"][1] == "needs 2 seeds"
+    assert entries[1]["rank_set"] is None  # the comparison itself is left as the server sent it

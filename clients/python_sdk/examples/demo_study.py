@@ -93,18 +93,24 @@ def show_comparison(api: seedboard.Api, project: str) -> None:
     result = api.compare(project, "val/acc", timeout=120)
     blocks = {block["variant"]: block for block in result.variants}
     print(f"\nLeaderboard on val/acc (last value of each run; {len(blocks)} variants):")
-    header = ("rank", "95% rank interval", "P(best)", "mean", "95% CI")
+    header = ("rank", "95% rank set", "P(best)", "mean", "95% CI")
     print("  {:>4}  {:>17}  {:>7}  {:>6}  {:>15}  seeds  variant".format(*header))
     ranked = [entry for entry in result.ranking["entries"] if entry["rank"] is not None]
     for entry in sorted(ranked, key=lambda e: e["rank"]):
         block = blocks[entry["variant"]]
-        interval = f"{entry['rank_ci_low']:g}-{entry['rank_ci_high']:g}"
+        # The simultaneous rank set follows from the verdicts below, so it never contradicts them.
+        rank_set = entry.get("rank_set")
+        interval = f"{rank_set['lower']}-{rank_set['upper']}" if rank_set else "needs 2 seeds"
         ci = f"{block['ci_low']:.4f}-{block['ci_high']:.4f}" if block["ci_low"] is not None else "-"
         seeds = f"{block['n']}" + (f" (+{block['n_failed']} failed)" if block["n_failed"] else "")
         print(
             f"  {entry['rank']:>4g}  {interval:>17}  {entry['p_best']:>7.2f}  {block['mean']:.4f}"
             f"  {ci:>15}  {seeds:<5}  {block['label']}"
         )
+    print(
+        "  95% rank set: 1 + the variants verdicts call better, to k - those they call worse;"
+        "\n  all sets hold at once (Mogstad et al. 2024). P(best) is a bootstrap over seeds."
+    )
     leader = result.ranking["leader"]
     rank_of = {entry["variant"]: entry["rank"] for entry in ranked}
 

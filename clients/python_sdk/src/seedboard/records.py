@@ -280,8 +280,10 @@ class Comparison(dict[str, Any]):
     The dict holds every field the server sent; the properties below are shortcuts.
     ``variants`` has a per-variant block each, ``pairs`` one record per pair of variants
     (``diff``, its Welch interval, ``welch_p``, ``p_holm``, ``hedges_g``,
-    ``prob_improvement``, ``verdict``...), ``ranking`` the ranks with their bootstrap
-    intervals, and ``benchmark`` the multi-task analysis when several tasks take part.
+    ``prob_improvement``, ``verdict``...), ``ranking`` the ranks with their simultaneous
+    rank sets (``rank_set``: ``lower``, ``upper``, from the pair verdicts) and bootstrap
+    intervals (``rank_ci_low``, ``rank_ci_high``: marginal, not simultaneous), and
+    ``benchmark`` the multi-task analysis when several tasks take part.
     """
 
     def __init__(self, body: Mapping[str, Any], *, url: str | None = None) -> None:
@@ -354,5 +356,13 @@ class Comparison(dict[str, Any]):
         return self.pairs.to_pandas()
 
     def ranking_frame(self) -> pandas.DataFrame:
-        """The ranking entries as a DataFrame, one row per (variant, task)."""
-        return RecordList(self.ranking.get("entries") or []).to_pandas()
+        """The ranking entries as a DataFrame, one row per (variant, task).
+
+        The rank set is flattened to ``rank_set.lower``, ``rank_set.upper``... (all missing
+        for a variant with fewer than 2 seeds; ``reasons.rank_set`` says why).
+        """
+        entries = RecordList(dict(entry) for entry in self.ranking.get("entries") or [])
+        for entry in entries:
+            if entry.get("rank_set", {}) is None:
+                del entry["rank_set"]  # NaN in the rank_set.* columns, no column of its own
+        return entries.to_pandas()
