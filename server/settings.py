@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "server.accounts",
     "server.tracking",
     "server.stats",
+    "server.web",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +102,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "server.web.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -177,6 +179,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The web UI signs in with Django's sessions; the API keeps its bearer tokens.
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+# Behind HTTPS, send the session and CSRF cookies over HTTPS only.
+SEEDBOARD_SECURE_COOKIES = env_bool("SEEDBOARD_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SEEDBOARD_SECURE_COOKIES
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -12,8 +12,10 @@ urlpatterns = [
     path("api/v1/", include("server.accounts.urls")),
     path("api/v1/", include("server.tracking.urls")),
     path("api/v1/", include("server.stats.urls")),
+    path("", include("server.web.urls")),
 ]
 
-handler400 = "server.core.errors.json_bad_request"
-handler404 = "server.core.errors.json_not_found"
-handler500 = "server.core.errors.json_server_error"
+# JSON under /api/, HTML pages elsewhere.
+handler400 = "server.web.errors.bad_request"
+handler404 = "server.web.errors.not_found"
+handler500 = "server.web.errors.server_error"

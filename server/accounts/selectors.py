@@ -19,6 +19,11 @@ def token_find_active(*, text: str) -> ApiToken | None:
     return token
 
 
+def token_list_for(*, user: User) -> list[ApiToken]:
+    """The user's active tokens, newest first (revoked ones are kept in the table but not shown)."""
+    return list(ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-id"))
+
+
 def team_slugs_for(*, user: User) -> list[str]:
     return list(Team.objects.filter(memberships__user=user).order_by("slug").values_list("slug", flat=True))
 

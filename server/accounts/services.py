@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -46,9 +47,19 @@ def token_create_for(*, team_slug: str, username: str, name: str = "", role: str
     return text
 
 
-def token_revoke(*, prefix: str) -> ApiToken:
-    updated = ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    if not updated:
+def token_create(*, user: User, name: str = "") -> str:
+    """A new token of an existing user (the web UI's tokens page); returns its text, never stored."""
+    text, prefix, digest = token_generate()
+    ApiToken.objects.create(user=user, name=name[:100], prefix=prefix, digest=digest)
+    return text
+
+
+def token_revoke(*, prefix: str, user: User | None = None) -> ApiToken:
+    """Revoke the active token with this prefix; with `user`, only one of that user's tokens."""
+    tokens = ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True)
+    if user is not None:
+        tokens = tokens.filter(user=user)
+    if not tokens.update(revoked_at=timezone.now()):
         raise NotFound(f"No active token with prefix {prefix!r}.")
     return ApiToken.objects.get(prefix=prefix)
 
@@ -57,3 +68,33 @@ def token_touch(*, token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+def password_generate() -> str:
+    # 96 random bits in 16 URL-safe characters: easy to copy from a terminal.
+    return secrets.token_urlsafe(12)
+
+
+def user_set_password(*, username: str, password: str) -> User:
+    """Set (or reset) a user's sign-in password; it is stored hashed by Django's password hashers."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"No user {username!r} (`manage.py createtoken --team T --user U` creates one).")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+def user_password_ensure(*, username: str) -> str | None:
+    """Give a user without a password a generated one and return it; None when it already had one.
+
+    Users made by `createtoken` have an empty password field, which Django treats as usable but
+    which no password matches, so both that and an explicitly unusable one count as none.
+    """
+    user = get_user_model().objects.get(username=username)
+    if user.password and user.has_usable_password():
+        return None
+    password = password_generate()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return password

@@ -1,0 +1,36 @@
+"""Error pages: JSON under /api/ (the API's error shape, server/core/errors.py), HTML elsewhere."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+from server.core import errors as api_errors
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    # No request context on purpose: a 500 page must not run queries or context processors.
+    body = render_to_string("web/error.html", {"status": status, "title": title, "message": message})
+    return HttpResponse(body, status=status)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return api_errors.json_not_found(request, exception)
+    return _page(request, 404, "Not found", "There is no page here, or it belongs to a team you are not in.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return api_errors.json_server_error(request)
+    return _page(request, 500, "Server error", "Something went wrong on the server; it has been logged.")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return api_errors.json_bad_request(request, exception)
+    return _page(request, 400, "Bad request", "The server could not understand this request.")

@@ -1,0 +1,24 @@
+"""The web UI's pages, mounted at `/` (the API stays under `/api/`). Each page's state is in its URL."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from server.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    # Django's LogoutView accepts POST only, so a link or a prefetch cannot sign anyone out.
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("search/", views.search, name="search"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<str:prefix>/revoke/", views.token_revoke, name="token_revoke"),
+    # Last: any other two-segment path is a team's project (slugs may contain '.', so <str>).
+    path("<str:team>/<str:project>/", views.project, name="project"),
+]

@@ -1,0 +1,87 @@
+"""The UI's pages: each parses its URL, calls selectors or one service, and renders a template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from server.accounts import selectors as account_selectors
+from server.accounts import services as account_services
+from server.core.errors import NotFound
+from server.tracking.selectors import project_get
+from server.web import selectors
+from server.web.specs import runs_per_project_spec
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # every page is login_required
+    return request.user
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """Render a page inside the base layout, with what its top bar needs."""
+    nav = {"nav_projects": selectors.project_paths(user=_user(request)), "nav_query": request.GET.get("q", "")}
+    return render(request, template, {**nav, **context}, status=status)
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    overview = selectors.projects_overview(user=user)
+    records = [{"project": p.path, "runs": p.run_count} for team in overview for p in team.projects]  # type: ignore[attr-defined]
+    return _page(
+        request,
+        "web/home.html",
+        {
+            "teams": overview,
+            "running": selectors.runs_running(user=user),
+            "comparisons": selectors.comparisons_recent(user=user),
+            "runs_chart": runs_per_project_spec(records) if records else None,
+        },
+    )
+
+
+@require_GET
+@login_required
+def project(request: HttpRequest, team: str, project: str) -> HttpResponse:
+    try:
+        found = project_get(user=_user(request), team_slug=team, project_slug=project)
+    except NotFound as exc:  # another team's project: 404, as the API answers
+        raise Http404(exc.message) from exc
+    return _page(request, "web/project.html", {"project": found, "runs": selectors.project_runs(project=found)})
+
+
+@require_GET
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "").strip()[:250]
+    runs = selectors.runs_search(user=_user(request), text=text)
+    return _page(request, "web/search.html", {"query": text, "runs": runs, "limit": selectors.SEARCH_LIMIT})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    new_token = None
+    if request.method == "POST":
+        # Shown in this response only: the text is never stored, so it cannot be shown again.
+        new_token = account_services.token_create(user=user, name=request.POST.get("name", "").strip())
+    listed = account_selectors.token_list_for(user=user)
+    return _page(request, "web/tokens.html", {"tokens": listed, "new_token": new_token})
+
+
+@require_POST
+@login_required
+def token_revoke(request: HttpRequest, prefix: str) -> HttpResponse:
+    try:
+        account_services.token_revoke(prefix=prefix, user=_user(request))
+    except NotFound as exc:  # another user's token or an unknown one
+        raise Http404(exc.message) from exc
+    return redirect("web:tokens")
