@@ -105,7 +105,9 @@ def _seed_rows(histories: Sequence[Record], names: Names, smoothing: float | Non
     rows = []
     for history in histories:
         label = names(str(history.get("variant", "")))
-        pairs = [(finite(s), finite(v)) for s, v in zip(history.get("step") or [], history.get("value") or [])]
+        pairs = [
+            (finite(s), finite(v)) for s, v in zip(history.get("step") or [], history.get("value") or [], strict=False)
+        ]
         kept = [(s, v) for s, v in pairs if s is not None and v is not None and not (log_x and s <= 0)]
         values: list[float | None] = [v for _, v in kept]
         if smoothing:
@@ -229,7 +231,7 @@ def run_history(
             panel += f" ({shown:,} of {int(series.get('count') or 0):,} points, min/max buckets)"
         panels.append(panel)
         times = list(series.get("time") or [])
-        for i, (step, value) in enumerate(zip(series.get("step") or [], series.get("value") or [])):
+        for i, (step, value) in enumerate(zip(series.get("step") or [], series.get("value") or [], strict=False)):
             v, s = finite(value), finite(step)
             t = finite(times[i]) if i < len(times) else None
             if v is None or s is None or (x == "time" and t is None):
