@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from server.core import errors as api_errors
+from server.web.selectors import project_paths
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -21,7 +22,15 @@ def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpRe
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return api_errors.json_not_found(request, exception)
-    return _page(request, 404, "Not found", "There is no page here, or it belongs to a team you are not in.")
+    context = {
+        "status": 404,
+        "title": "Not found",
+        "message": "There is no page here, or it belongs to a team you are not in.",
+    }
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:  # the top bar, so the user can go on from here
+        context["nav_projects"] = project_paths(user=user)
+    return HttpResponse(render_to_string("web/error.html", context, request=request), status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
