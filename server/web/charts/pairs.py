@@ -181,7 +181,7 @@ def pair_differences(
     names = Names(labels, [reference])
     ref_label = names(reference)
     question = f"How does each variant differ from {ref_label}?"
-    rows = []
+    rows: list[dict[str, Any]] = []
     for pair in chosen:
         a, b = str(pair.get("a")), str(pair.get("b"))
         if reference not in (a, b) or a == b:
