@@ -18,10 +18,10 @@ def runs_per_project_spec(records: list[dict[str, Any]]) -> dict[str, Any]:
         alt.Chart(alt.Data(values=records))
         .mark_bar()
         .encode(
-            x=alt.X("runs:Q", title="runs"),
+            x=alt.X("runs:Q", title="runs", axis=alt.Axis(format="d", tickMinStep=1)),
             y=alt.Y("project:N", title=None, sort="-x"),
             tooltip=[alt.Tooltip("project:N"), alt.Tooltip("runs:Q")],
         )
-        .properties(title="Runs per project", width="container")
+        .properties(width="container")  # the page's heading titles it
     )
     return chart.to_dict()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+from django.contrib.auth.hashers import check_password
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,3 +48,11 @@ def test_up_logs_the_demo_study_and_prints_a_leaderboard_with_verdicts(tmp_path:
     assert all(" is better than " in line or line.startswith("  - No verdict between ") for line in statements)
     assert re.search(r"comparisons/[0-9a-f-]{36}/", out)
     assert (tmp_path / "demo-token").read_text().startswith("sb_")
+
+    # The last line says where to sign in, with the password generated on this first start.
+    last = out.strip().splitlines()[-1]
+    match = re.fullmatch(rf"Open http://127\.0\.0\.1:{port}/ and sign in as demo / (\S+)", last)
+    assert match, last
+    with sqlite3.connect(tmp_path / "seedboard.sqlite3") as database:
+        (stored,) = database.execute("SELECT password FROM auth_user WHERE username = 'demo'").fetchone()
+    assert stored != match.group(1) and check_password(match.group(1), stored)  # kept hashed

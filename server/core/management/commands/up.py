@@ -1,6 +1,7 @@
 """`python manage.py up`: run Seedboard on one machine and show it working.
 
-Migrates the database, makes sure a demo team with a token exists, starts the web server
+Migrates the database, makes sure a demo team with a token exists and its user `demo` can sign
+in to the web UI (a password generated on first start, stored hashed), starts the web server
 (gunicorn) and, when REDIS_URL is set, a Celery worker with its beat scheduler, then logs a
 demo study through the Python SDK and prints how to use it. Ctrl-C stops everything.
 Without DATABASE_URL and REDIS_URL this is the embedded default: SQLite, and Celery tasks
@@ -22,7 +23,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from server.accounts.services import token_create_for
+from server.accounts.services import token_create_for, user_password_ensure
 from server.tracking.models import Run
 
 DEMO_PROJECT = "demo/cifar10"
@@ -43,6 +44,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         token = self._demo_token()
+        password = user_password_ensure(username="demo")  # None unless just generated
         url = f"http://{options['host']}:{options['port']}"
         children = [self._spawn_web(options)]
         if settings.REDIS_URL:
@@ -59,6 +61,7 @@ class Command(BaseCommand):
             if not options["no_demo"]:
                 self._log_demo(url, token)
             self._print_usage(url, token)
+            self._print_sign_in(url, password)
             if options["exit_after_demo"]:
                 return
             while all(child.poll() is None for child in children):
@@ -124,6 +127,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Logged {Run.objects.filter(project__slug='cifar10').count()} runs in {time.monotonic() - started:.1f} s."
         )
+
+    def _print_sign_in(self, url: str, password: str | None) -> None:
+        # The password is only known when just generated (the database keeps a hash): printed once.
+        if password is not None:
+            self.stdout.write(f"Open {url}/ and sign in as demo / {password}")
+        else:
+            self.stdout.write(
+                f"Open {url}/ and sign in as demo (the password printed on the first start; "
+                "reset it with `.venv/bin/python manage.py setpassword demo --generate`)"
+            )
 
     def _print_usage(self, url: str, token: str) -> None:
         self.stdout.write(
