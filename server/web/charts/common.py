@@ -37,7 +37,7 @@ GREY = "#a0a0a0"
 NEEDS_TWO_SEEDS = "needs 2 seeds"
 # A 13-inch laptop shows about 1,200 px of content: charts fill their container, rows stay readable.
 WIDTH: Any = "container"
-ROW_HEIGHT = 26
+ROW_HEIGHT = 32
 NUMBER = ".4~g"  # d3-format for statistics in tooltips and labels: 4 significant digits
 PROBABILITY = ".2f"
 

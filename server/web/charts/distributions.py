@@ -164,6 +164,7 @@ def final_scores(
                 scale=alt.Scale(domain=["seed", "outlier seed"], range=["circle", "diamond"]),
                 legend=alt.Legend(title="seeds"),
             ),
+            size=alt.Size("kind:N", scale=alt.Scale(domain=["seed", "outlier seed"], range=[36, 90]), legend=None),
             tooltip=[
                 alt.Tooltip("label:N", title="variant"),
                 alt.Tooltip("seed:N"),

@@ -1,0 +1,187 @@
+"""Seeds: how noisy is each variant, and what would settle a tie?
+
+``seed_spread`` takes per-variant blocks (``docs/statistics-api.md``: ``label``, ``n``, ``mean``,
+``std``, ``scores``, ``outliers``, ``mde``): each seed as a dot at its distance from its
+variant's mean (so variants on different levels compare by spread), outlier seeds (robust
+z > 3.5) as diamonds, and per variant the coefficient of variation CV = std / |mean| and the
+minimum detectable difference (``mde``: the difference a Welch test at alpha 0.05 would detect
+with 80 % power against a variant with the same std and n; ``server/analysis/power.py``) in
+the row label and the tooltip. Rows are sorted by std, noisiest first.
+
+``seeds_needed`` takes the pairs (``seeds_needed``: seeds per variant to detect the observed
+difference at 80 % power) and draws, for every inconclusive pair with ``reference`` (the
+leader, usually), a bar of the seeds needed with the current n marked: "what would settle a tie".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import altair as alt
+
+from .common import (
+    NUMBER,
+    WIDTH,
+    Chart,
+    Names,
+    Record,
+    empty_chart,
+    finite,
+    inline,
+    jitter,
+    rows_height,
+    titled,
+    variant_color,
+)
+
+SPREAD_QUESTION = "How much do seeds disagree?"
+NEEDED_QUESTION = "What would settle a tie?"
+
+
+def _cv(block: Record) -> float | None:
+    std, mean = finite(block.get("std")), finite(block.get("mean"))
+    return None if std is None or mean is None or mean == 0 else std / abs(mean)
+
+
+def seed_spread(
+    blocks: Sequence[Record],
+    *,
+    metric: str,
+    labels: Mapping[str, str] | None = None,
+) -> Chart:
+    """Each seed's distance from its variant's mean, with CV and the minimum detectable difference per row."""
+    names = Names(labels or {str(b.get("variant", "")): str(b.get("label") or b.get("variant", "")) for b in blocks})
+    shown = [b for b in blocks if finite(b.get("mean")) is not None]
+    if not shown:
+        return empty_chart(SPREAD_QUESTION, "No variant has a finished seed yet.")
+    shown.sort(key=lambda b: -(finite(b.get("std")) or 0.0))
+    dots: list[dict[str, Any]] = []
+    rows = []
+    for block in shown:
+        label = names(str(block.get("variant", "")))
+        mean = finite(block.get("mean")) or 0.0
+        cv, mde, n = _cv(block), finite(block.get("mde")), int(block.get("n") or 0)
+        parts = [f"n={n}", "CV " + (f"{100 * cv:.2g}%" if cv is not None else "n/a")]
+        parts.append("MDE " + (format(mde, ".2g") if mde is not None else ("needs 2 seeds" if n < 2 else "n/a")))
+        row = f"{label} · " + ", ".join(parts)
+        rows.append(row)
+        outliers = set(block.get("outliers") or [])
+        for i, raw in enumerate(block.get("scores") or []):
+            score = finite(raw)
+            if score is None:
+                continue
+            dots.append(
+                {
+                    "row": row,
+                    "label": label,
+                    "deviation": score - mean,
+                    "score": score,
+                    "jitter": jitter(i),
+                    "kind": "outlier seed" if i in outliers else "seed",
+                    "n": n,
+                    "std": finite(block.get("std")),
+                    "cv": cv,
+                    "mde": mde,
+                }
+            )
+    y = alt.Y("row:N", sort=rows, title=None, axis=alt.Axis(labelLimit=380))
+    x_title = f"{metric}: seed minus its variant's mean"
+    tooltip = [
+        alt.Tooltip("label:N", title="variant"),
+        alt.Tooltip("score:Q", format=NUMBER),
+        alt.Tooltip("deviation:Q", format=NUMBER, title="minus mean"),
+        alt.Tooltip("kind:N", title="seed kind"),
+        alt.Tooltip("n:Q", title="seeds (n)"),
+        alt.Tooltip("std:Q", format=NUMBER),
+        alt.Tooltip("cv:Q", format=".2%", title="CV (std/|mean|)"),
+        alt.Tooltip("mde:Q", format=NUMBER, title="min. detectable difference"),
+    ]
+    return alt.layer(
+        alt.Chart(inline([{"zero": 0.0}])).mark_rule(color="#888").encode(x=alt.X("zero:Q", title=x_title)),
+        alt.Chart(inline(dots))
+        .mark_point(filled=True, size=40, opacity=0.85)
+        .encode(
+            x=alt.X("deviation:Q", title=x_title),
+            y=y,
+            yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-1.2, 1.2])),
+            color=variant_color(names, legend=False),
+            shape=alt.Shape(
+                "kind:N",
+                scale=alt.Scale(domain=["seed", "outlier seed"], range=["circle", "diamond"]),
+                legend=alt.Legend(title="seeds"),
+            ),
+            size=alt.Size("kind:N", scale=alt.Scale(domain=["seed", "outlier seed"], range=[36, 90]), legend=None),
+            tooltip=tooltip,
+        ),
+        title=titled(
+            SPREAD_QUESTION,
+            [
+                "Dots: seeds, as their distance from the variant's mean; diamonds: outlier seeds (robust z > 3.5).",
+                "CV: std / |mean|. MDE: the difference these seeds detect (Welch, alpha 0.05, power 0.8).",
+            ],
+        ),
+    ).properties(width=WIDTH, height=rows_height(len(rows), 80))
+
+
+def seeds_needed(
+    pairs: Sequence[Record],
+    *,
+    reference: str,
+    labels: Mapping[str, str] | None = None,
+    task: str | None = None,
+) -> Chart:
+    """Seeds per variant needed to detect each inconclusive pair's difference with ``reference``, current n marked."""
+    names = Names(labels, [reference])
+    rows: list[dict[str, Any]] = []
+    for pair in pairs:
+        a, b = str(pair.get("a")), str(pair.get("b"))
+        if reference not in (a, b) or (task is not None and str(pair.get("task", "")) != task):
+            continue
+        needed = pair.get("seeds_needed")
+        if pair.get("verdict") != "inconclusive" or not isinstance(needed, int):
+            continue
+        other = b if a == reference else a
+        rows.append(
+            {
+                "label": names(other),
+                "needed": needed,
+                "current": min(int(pair.get("n_a") or 0), int(pair.get("n_b") or 0)),
+                "diff": finite(pair.get("diff")),
+                "statement": pair.get("statement"),
+            }
+        )
+    ref_label = names(reference)
+    if not rows:
+        return empty_chart(NEEDED_QUESTION, f"No inconclusive pair with {ref_label} has a seed estimate.")
+    rows.sort(key=lambda r: r["needed"])
+    order = [r["label"] for r in rows]
+    y = alt.Y("label:N", sort=order, title=f"vs {ref_label}", axis=alt.Axis(labelLimit=280))
+    x_title = "seeds per variant (log scale)"
+    x_scale = alt.Scale(type="log")
+    tooltip = [
+        alt.Tooltip("label:N", title="variant"),
+        alt.Tooltip("needed:Q", title="seeds needed per variant"),
+        alt.Tooltip("current:Q", title="seeds now (fewer of the two)"),
+        alt.Tooltip("diff:Q", format=NUMBER, title="observed difference"),
+        alt.Tooltip("statement:N"),
+    ]
+    base = alt.Chart(inline(rows))
+    return alt.layer(
+        base.mark_bar(color="#9ab6d3", height=14).encode(
+            x=alt.X("needed:Q", title=x_title, scale=x_scale), y=y, tooltip=tooltip
+        ),
+        base.mark_tick(color="#222", thickness=3, size=20).encode(
+            x=alt.X("current:Q", title=x_title, scale=x_scale), y=y, tooltip=tooltip
+        ),
+        base.mark_text(align="left", dx=4, fontSize=11).encode(
+            x=alt.X("needed:Q", title=x_title, scale=x_scale), y=y, text="needed:Q"
+        ),
+        title=titled(
+            NEEDED_QUESTION,
+            [
+                f"Per inconclusive pair with {ref_label}: seeds per variant to detect the observed difference "
+                "(Welch, alpha 0.05, power 0.8); black tick: seeds now.",
+            ],
+        ),
+    ).properties(width=WIDTH, height=rows_height(len(rows)))
