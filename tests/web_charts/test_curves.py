@@ -4,7 +4,7 @@ import pytest
 
 from server.web.charts.curves import ema, learning_curves, run_history
 
-from .records import A, B, LABELS, curve
+from .records import LABELS, A, B, curve
 from .specs import axis_titles, color_domains, spec, texts, views, with_mark
 
 CURVES = [curve(A, 0.93), curve(B, 0.95)]

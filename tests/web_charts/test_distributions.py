@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from server.web.charts.distributions import final_scores
 
-from .records import BLOCKS, LABELS, block, C
+from .records import BLOCKS, LABELS, C, block
 from .specs import axis_titles, color_domains, spec, texts, with_mark
 
 
