@@ -14,7 +14,9 @@
   over those k - 1 tests.
 - top_group = the leader(s), every variant whose rank interval contains 1, and every variant
   not significantly worse than the leader (p_vs_leader ≥ alpha). A variant whose Welch test
-  is undefined (zero variance, one seed) enters only through its rank interval.
+  is undefined (zero variance, one seed) enters only through its rank interval. Once rank sets
+  are attached (``Ranking.with_rank_sets``), it is the leader and every variant whose rank set
+  contains 1, so that it agrees with the pair verdicts.
 
 Variants without finished seeds are listed with rank None and a reason. A variant with one
 finished seed keeps its rank (and P(best)) but gets no rank interval: a bootstrap over one seed
@@ -65,6 +67,8 @@ METHODS = {
     "top_group": "rank_ci_contains_1_or_welch_holm_vs_leader",
     "rank_set": "simultaneous_from_holm_pairwise_verdicts_mogstad_2024",
 }
+# The top group once rank sets are attached (`Ranking.with_rank_sets`).
+TOP_GROUP_BY_RANK_SETS = "leader_or_rank_set_contains_1"
 RANK_CI_METHOD = "percentile bootstrap over seeds: marginal, not simultaneous, not corrected for multiplicity"
 ONE_SEED = "needs 2 seeds: a bootstrap over one seed has no spread"
 NO_RANK_SET = "not computed: needs the pair verdicts (Ranking.with_rank_sets)"
@@ -108,7 +112,12 @@ class Ranking(Result):
         return next((e for e in self.entries if e.name == name), None)
 
     def with_rank_sets(self, sets: RankSets) -> Ranking:
-        """This ranking with each entry's simultaneous rank set (None plus a reason where it has none)."""
+        """This ranking with each entry's simultaneous rank set (None plus a reason where it has none).
+
+        The top group becomes the variants whose rank set contains 1 (no verdict names a better
+        one), plus the leader by mean: highlighted on the same page as the verdicts, it must
+        agree with them, which the bootstrap-and-Holm-vs-leader rule does not guarantee.
+        """
         if sets.k != self.k:
             raise ValueError(f"rank sets over {sets.k} variants for a ranking of {self.k}")
         entries = []
@@ -117,8 +126,16 @@ class Ranking(Result):
             rank_set = sets.sets.get(entry.name)
             if rank_set is None:
                 reasons["rank_set"] = sets.reasons.get(entry.name, "not among the compared variants")
-            entries.append(replace(entry, rank_set=rank_set, reasons=reasons))
-        return replace(self, entries=tuple(entries), rank_set_level=sets.level, rank_set_note=sets.note)
+            top = entry.n > 0 and (entry.name == self.leader or (rank_set is not None and rank_set.lower == 1))
+            entries.append(replace(entry, rank_set=rank_set, reasons=reasons, in_top_group=top))
+        return replace(
+            self,
+            entries=tuple(entries),
+            top_group=tuple(entry.name for entry in entries if entry.in_top_group),
+            methods={**self.methods, "top_group": TOP_GROUP_BY_RANK_SETS},
+            rank_set_level=sets.level,
+            rank_set_note=sets.note,
+        )
 
 
 def variants_rank(

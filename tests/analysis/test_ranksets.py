@@ -107,6 +107,8 @@ def test_the_sets_hold_the_verdicts_and_the_point_ranks(seed: int) -> None:
     # Whoever no verdict puts below anyone may be best; someone always may.
     unbeaten = [name for name, s in sets.sets.items() if s.n_better == 0]
     assert unbeaten and all(sets.sets[name].lower == 1 for name in unbeaten)
+    # The highlighted top group is exactly those, and the leader by mean: it agrees with the verdicts.
+    assert set(ranking.top_group) == set(unbeaten) | {ranking.leader}
 
 
 def test_three_close_leaders_at_five_seeds_share_ranks_one_to_three() -> None:
@@ -130,6 +132,7 @@ def test_three_close_leaders_at_five_seeds_share_ranks_one_to_three() -> None:
     assert sets.complete and sets.note is None
     # The bootstrap interval may claim more; it stays, labelled as marginal.
     ranking = variants_rank(scores, n_boot=2000).with_rank_sets(sets)
+    assert set(ranking.top_group) == set(top)  # none of the three is beaten by a verdict
     assert "not simultaneous" in ranking.rank_ci_method
     assert ranking.rank_set_level == pytest.approx(0.95)
 
