@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from server.web import views
+from server.web import compare_views, views
 
 app_name = "web"
 
@@ -19,6 +19,10 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<str:prefix>/revoke/", views.token_revoke, name="token_revoke"),
+    path("compare/new/", compare_views.compare_new, name="compare_new"),
+    path("compare/<str:comparison_id>/", compare_views.compare, name="compare"),
+    path("compare/<str:comparison_id>/status.json", compare_views.compare_status, name="compare_status"),
+    path("compare/<str:comparison_id>/pairs.csv", compare_views.compare_pairs_csv, name="compare_pairs_csv"),
     # Last: any other two-segment path is a team's project (slugs may contain '.', so <str>).
     path("<str:team>/<str:project>/", views.project, name="project"),
 ]
