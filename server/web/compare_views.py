@@ -35,6 +35,9 @@ PAIR_COLUMNS = [
     "diff",
     "diff_ci_low",
     "diff_ci_high",
+    "paired",
+    "paired_diff_ci_low",
+    "paired_diff_ci_high",
     "p_holm",
     "hedges_g",
     "prob_improvement",
@@ -145,9 +148,17 @@ def _task_section(payload: dict[str, Any], task: str, labels: dict[str, str], co
         else None,
         "reference": labels.get(reference or "", reference),
         "pair_rows": [
-            {**p, "label_a": labels.get(p["a"], p["a"]), "label_b": labels.get(p["b"], p["b"])} for p in task_pairs
+            {**p, "label_a": labels.get(p["a"], p["a"]), "label_b": labels.get(p["b"], p["b"]), "ci": _pair_ci(p)}
+            for p in task_pairs
         ],
     }
+
+
+def _pair_ci(pair: dict[str, Any]) -> tuple[Any, Any]:
+    """The interval the pair's test used (the paired one when seeds were paired), as its statement says."""
+    if pair.get("paired") and pair.get("paired_diff_ci_low") is not None:
+        return pair["paired_diff_ci_low"], pair["paired_diff_ci_high"]
+    return pair.get("diff_ci_low"), pair.get("diff_ci_high")
 
 
 @require_GET

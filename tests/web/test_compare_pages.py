@@ -155,3 +155,16 @@ def test_the_pairs_csv_has_a_row_per_pair_with_labels(alice: Client, saved: str)
         means = {model: np.mean(finals) for model, finals in FINAL.items()}
         assert float(row["diff"]) == pytest.approx(means[row["a"]] - means[row["b"]])
         assert row["statement"] and row["verdict"] in ("a_better", "b_better", "inconclusive")
+
+
+def test_the_project_page_links_to_the_compare_form(alice: Client) -> None:
+    body = alice.get("/acme/vision/").content.decode()
+    assert 'href="/compare/new/?project=acme/vision"' in body
+
+
+def test_the_pairs_table_shows_the_interval_the_statement_names(alice: Client, saved: str) -> None:
+    payload = Comparison.objects.get(uuid=saved).payload
+    body = alice.get(f"/compare/{saved}/").content.decode()
+    for pair in payload["pairs"]:
+        assert pair["paired"]  # seeds 0-2 of every variant
+        assert f"{pair['paired_diff_ci_low']:.4f}".rstrip("0") in body
