@@ -17,8 +17,8 @@ from server.stats.models import Comparison
 from server.stats.selectors import curves_aggregate, metric_definitions_list
 from server.stats.verdicts import variant_labels
 from server.tracking.models import Project, Run, Variant
-from server.tracking.selectors import MAX_RUNS_PER_HISTORY, metric_histories
 from server.tracking.points import floats_to_wire
+from server.tracking.selectors import MAX_RUNS_PER_HISTORY, metric_histories
 
 CURVE_POINTS = 200  # grid points per mean curve
 SEED_POINTS = 500  # at most, per seed line (min/max buckets)

@@ -25,6 +25,7 @@ from server.web import compare_selectors, paper_tables
 from server.web.charts import benchmark, curves, distributions, pairs, ranking, seeds
 from server.web.views import _page, _user
 
+CHART_NAMES = ("curves", "final", "ranking", "pairs", "seeds")
 SMOOTHING_CHOICES = ["0", "0.6", "0.8", "0.9", "0.95"]
 PAIR_COLUMNS = [
     "task",
@@ -65,12 +66,9 @@ def compare_new(request: HttpRequest) -> HttpResponse:
     """GET: the form, prefilled from ?project=&metric=&variant=&task=&baseline=. POST: save and redirect."""
     data = request.POST if request.method == "POST" else request.GET
     path = data.get("project", "").strip()
-    state = {
-        "metric": data.get("metric", ""),
-        "variants": data.getlist("variant"),
-        "task": data.get("task", ""),
-        "baseline": data.get("baseline", ""),
-    }
+    metric, task, baseline = data.get("metric", ""), data.get("task", ""), data.get("baseline", "")
+    variants: list[str] = data.getlist("variant")
+    state = {"metric": metric, "variants": variants, "task": task, "baseline": baseline}
     if not path:
         return _page(request, "web/compare_new.html", {"project": None, "state": state})
     try:
@@ -83,11 +81,11 @@ def compare_new(request: HttpRequest) -> HttpResponse:
         try:
             comparison = stats_services.comparison_create(
                 user=_user(request),
-                metric=state["metric"],
+                metric=metric,
                 projects=[project.path],
-                variants=state["variants"] or None,
-                task=state["task"] or None,
-                baseline=state["baseline"] or None,
+                variants=variants or None,
+                task=task or None,
+                baseline=baseline or None,
             )
         except InvalidInput as exc:
             error = exc.message
@@ -114,7 +112,9 @@ def _spec(chart: Any) -> dict[str, Any]:
     return dict(chart.to_dict())
 
 
-def _task_section(payload: dict[str, Any], task: str, labels: dict[str, str], context: dict[str, Any]) -> dict[str, Any]:
+def _task_section(
+    payload: dict[str, Any], task: str, labels: dict[str, str], context: dict[str, Any]
+) -> dict[str, Any]:
     """The per-task charts and pairs table of one task."""
     metric, goal = context["metric"], payload.get("goal")
     blocks = [b for b in payload.get("variants", []) if (b.get("task") or "") == task]
@@ -127,7 +127,7 @@ def _task_section(payload: dict[str, Any], task: str, labels: dict[str, str], co
     smoothing = float(context["smooth"])
     return {
         "task": task,
-        "ids": {name: f"chart-t{context['index']}-{name}" for name in ("curves", "final", "ranking", "pairs", "seeds")},
+        "ids": {name: f"chart-t{context['index']}-{name}" for name in CHART_NAMES},
         "curves": _spec(
             curves.learning_curves(
                 task_curves,
@@ -183,7 +183,8 @@ def compare(request: HttpRequest, comparison_id: str) -> HttpResponse:
     }
     sections = [_task_section(payload, task, labels, {**context, "index": i}) for i, task in enumerate(tasks)]
     bench = payload.get("benchmark")
-    top_groups = {task: info.get("top_group", []) for task, info in ((payload.get("ranking") or {}).get("tasks") or {}).items()}
+    by_task = (payload.get("ranking") or {}).get("tasks") or {}
+    top_groups = {task: info.get("top_group", []) for task, info in by_task.items()}
     table = paper_tables.paper_table(
         blocks, metric=comparison.metric, goal=payload.get("goal"), top_groups=top_groups, spread=spread
     )

@@ -103,10 +103,11 @@ def paper_table(
     for variant, label in labels.items():
         cells: list[Cell | None] = []
         for task in tasks:
-            block = by_cell.get((variant, task))
-            if block is None:
+            found = by_cell.get((variant, task))
+            if found is None:
                 cells.append(None)
                 continue
+            block = found
             mean = _number(block.get("mean"))
             width = _spread(block, spread)
             spreads.append(width)
@@ -176,7 +177,7 @@ def to_markdown(table: PaperTable) -> str:
         texts = [_md(label)]
         for cell in cells:
             if cell is None:
-                texts.append("–")
+                texts.append("-")
                 continue
             value = _value(cell, table.decimals, " ± ")
             if cell.best:

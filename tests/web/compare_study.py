@@ -15,7 +15,10 @@ FINAL = {
 
 def curve(final: float, seed: int) -> list[float]:
     """A rising curve that ends exactly at `final` (the run's summary)."""
-    return [final * (1 - 0.6 * (1 - step / (STEPS - 1)) ** 2) + 0.002 * ((step + seed) % 3 - 1) * (step < STEPS - 1) for step in range(STEPS)]
+    return [
+        final * (1 - 0.6 * (1 - step / (STEPS - 1)) ** 2) + 0.002 * ((step + seed) % 3 - 1) * (step < STEPS - 1)
+        for step in range(STEPS)
+    ]
 
 
 def log_study(project: Project) -> dict[str, str]:

@@ -35,7 +35,7 @@ def test_cells_are_mean_and_ci_half_width_with_n_the_best_bold_and_the_top_group
     latex = to_latex(table)
     a, b = np.mean(SCORES["a_net"]), np.mean(SCORES["b|net"])
     assert rf"\textbf{{{a:.3f} $\pm$ {expected_half(SCORES['a_net']):.3f}}}$^\dagger$ (3)" in latex
-    assert rf"a\_net & " in latex
+    assert r"a\_net & " in latex
     assert f"b|net & {b:.3f} $\\pm$ {expected_half(SCORES['b|net']):.3f} (4)" in latex
     assert r"c & 0.900$^\dagger$ (1)" in latex  # one seed: no interval
     assert "95% CI half-width" in latex and r"\begin{tabular}{lr}" in latex and r"\bottomrule" in latex
