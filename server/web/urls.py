@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from server.web import compare_views, views
+from server.web import compare_views, project_views, run_views, views
 
 app_name = "web"
 
@@ -23,6 +23,15 @@ urlpatterns = [
     path("compare/<str:comparison_id>/", compare_views.compare, name="compare"),
     path("compare/<str:comparison_id>/status.json", compare_views.compare_status, name="compare_status"),
     path("compare/<str:comparison_id>/pairs.csv", compare_views.compare_pairs_csv, name="compare_pairs_csv"),
+    path("runs/<str:run_id>/", run_views.run, name="run"),
+    path("runs/<str:run_id>/status.json", run_views.run_status, name="run_status"),
+    path("<str:team>/<str:project>/variants/", project_views.variants, name="project_variants"),
+    path("<str:team>/<str:project>/seeds/", project_views.seeds_page, name="project_seeds"),
+    path(
+        "<str:team>/<str:project>/hyperparameters/",
+        project_views.hyperparameters_page,
+        name="project_hyperparameters",
+    ),
     # Last: any other two-segment path is a team's project (slugs may contain '.', so <str>).
     path("<str:team>/<str:project>/", views.project, name="project"),
 ]

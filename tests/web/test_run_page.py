@@ -1,0 +1,115 @@
+"""The run page and its status.json through Django's test client: access, header, charts, polling data."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.test import Client
+
+from server.accounts.models import Team
+from server.tracking import services as tracking_services
+from server.tracking.models import Run
+from server.web.page_selectors import RUN_MAX_CHART_KEYS, RUN_MAX_POINTS
+from tests.stats.conftest import log_run
+from tests.web.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice(two_teams: object) -> Client:
+    client = Client()
+    assert client.login(username="alice", password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def logged_run(two_teams: object) -> Run:
+    project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="runs-study")
+    return log_run(
+        project,
+        model="resnet18",
+        config={"optimizer": {"lr": 0.1, "name": "sgd"}, "epochs": 3},
+        seed=7,
+        points={"train/loss": [1.0 / (1 + i) for i in range(3000)], "val/acc": [0.5, 0.7, 0.8]},
+        summary={"val/acc": 0.8},
+    )
+
+
+def _chart(body: str, chart_id: str) -> dict[str, object]:
+    match = re.search(rf'<script id="{chart_id}" type="application/json">(.*?)</script>', body, re.S)
+    assert match, chart_id
+    return dict(json.loads(match.group(1)))
+
+
+def test_run_pages_need_a_signed_in_user(client: Client, two_teams: dict[str, dict[str, object]]) -> None:
+    run_id = two_teams["acme"]["id"]
+    for path in [f"/runs/{run_id}/", f"/runs/{run_id}/status.json"]:
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/login/?next="), path
+
+
+def test_another_teams_run_is_a_404_like_a_missing_one(alice: Client, two_teams: dict[str, dict[str, object]]) -> None:
+    for run_id in [two_teams["rival"]["id"], "00000000-0000-0000-0000-000000000000", "not-a-uuid"]:
+        assert alice.get(f"/runs/{run_id}/").status_code == 404
+        assert alice.get(f"/runs/{run_id}/status.json").status_code == 404
+
+
+def test_the_run_page_shows_header_config_tree_summaries_and_a_downsampled_chart(
+    alice: Client, logged_run: Run
+) -> None:
+    response = alice.get(f"/runs/{logged_run.uuid}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "resnet18" in body and ">7<" in body and "finished" in body
+    assert "<details open><summary><code>optimizer</code></summary>" in body
+    assert "<code>lr</code>: <code>0.1</code>" in body
+    assert '<td>train/loss</td><td class="num">3000</td>' in body
+    spec = _chart(body, "chart-run-history")
+    rows = spec.get("datasets", {})
+    values = [row for data in dict(rows).values() for row in data]
+    loss = [row for row in values if row["key"] == "train/loss"]
+    assert 0 < len(loss) <= RUN_MAX_POINTS
+    assert {row["key"] for row in values} == {"train/loss", "val/acc"}
+
+
+def test_key_and_x_are_url_state(alice: Client, logged_run: Run) -> None:
+    body = alice.get(f"/runs/{logged_run.uuid}/?key=val/acc&x=time").content.decode()
+    spec = _chart(body, "chart-run-history")
+    values = [row for data in dict(spec["datasets"]).values() for row in data]  # type: ignore[call-overload]
+    assert {row["key"] for row in values} == {"val/acc"}
+    assert '<option value="val/acc" selected>' in body and '<option value="time" selected>' in body
+
+
+def test_more_keys_than_panels_are_cut_with_a_note(alice: Client, two_teams: object) -> None:
+    project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="many")
+    run = log_run(project, points={f"k{i:02d}": [1.0, 2.0] for i in range(RUN_MAX_CHART_KEYS + 2)})
+    body = alice.get(f"/runs/{run.uuid}/").content.decode()
+    assert f"Showing the first {RUN_MAX_CHART_KEYS} of {RUN_MAX_CHART_KEYS + 2} keys" in body
+
+
+def test_status_json_has_status_last_steps_and_count(alice: Client, logged_run: Run) -> None:
+    body = alice.get(f"/runs/{logged_run.uuid}/status.json").json()
+    assert body == {
+        "run": str(logged_run.uuid),
+        "status": "finished",
+        "last_step": {"train/loss": 2999, "val/acc": 2},
+        "count": 3003,
+    }
+
+
+def test_a_running_run_loads_the_polling_script(alice: Client, two_teams: dict[str, dict[str, object]]) -> None:
+    body = alice.get(f"/runs/{two_teams['acme']['id']}/").content.decode()
+    assert 'data-status="running"' in body and "web/run.js" in body
+    assert "No metric points yet." in body
+
+
+def test_the_project_runs_table_links_run_names_to_the_run_page(
+    alice: Client, two_teams: dict[str, dict[str, object]]
+) -> None:
+    body = alice.get("/acme/vision/").content.decode()
+    assert f'href="/runs/{two_teams["acme"]["id"]}/"' in body
+    for tab in ["variants", "seeds", "hyperparameters"]:
+        assert f'href="/acme/vision/{tab}/"' in body
