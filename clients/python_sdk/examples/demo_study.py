@@ -122,6 +122,9 @@ def show_comparison(api: seedboard.Api, project: str) -> None:
     for pair in sorted(against_leader, key=rival_rank):
         print(f"  - {pair['statement']}")
     print(f"\nThe whole comparison (it updates itself as new seeds finish): {result.url}")
+    site = str(result.url or "").split("/api/v1/")[0]
+    if site:
+        print(f"Its charts in the web UI: {site}/compare/{result.id}/")
 
 
 if __name__ == "__main__":
