@@ -3,7 +3,7 @@ from __future__ import annotations
 from server.web.charts.distributions import final_scores
 
 from .records import BLOCKS, LABELS, C, block
-from .specs import axis_titles, color_domains, spec, texts, with_mark
+from .specs import axis_titles, color_domains, spec, texts, views, with_mark
 
 
 def test_every_finite_seed_is_a_dot_and_outliers_are_marked() -> None:
@@ -55,3 +55,14 @@ def test_no_blocks_and_a_block_without_scores_do_not_raise() -> None:
     empty = block(C, None, [None, None])
     out = spec(final_scores([empty], metric="val/acc", goal="max"))
     assert with_mark(out, "point")[0][1] == []
+
+
+def test_the_score_axis_keeps_few_ticks_so_labels_never_collide_on_a_narrow_panel() -> None:
+    out = spec(final_scores(BLOCKS, metric="val/acc", goal="max", labels=LABELS))
+    for _, enc, _ in views(out):
+        if enc.get("x", {}).get("type") == "quantitative":
+            axis = enc["x"]["axis"]
+            assert axis["tickCount"] <= 6
+            assert axis["labelOverlap"] in (True, "greedy", "parity")
+            assert axis.get("labelFlush") is True
+            assert enc["x"]["scale"].get("padding", 0) > 0  # a seed at the domain's end is drawn whole

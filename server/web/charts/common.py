@@ -15,6 +15,7 @@ Conventions (the UI brief of the compare page):
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -38,6 +39,11 @@ NEEDS_TWO_SEEDS = "needs 2 seeds"
 # A 13-inch laptop shows about 1,200 px of content: charts fill their container, rows stay readable.
 WIDTH: Any = "container"
 ROW_HEIGHT = 32
+# Axis and legend labels: variant labels such as "resnet18 (optimizer.lr=0.001) · n=5, 1 failed"
+# must show whole; Vega's default (180 px) cuts them.
+LABEL_LIMIT = 420
+# Subtitles are wrapped to lines of at most this many characters: a half-width panel shows ~100.
+SUBTITLE_CHARS = 78
 NUMBER = ".4~g"  # d3-format for statistics in tooltips and labels: 4 significant digits
 PROBABILITY = ".2f"
 
@@ -127,11 +133,42 @@ def variant_color(names: Names, highlight: Iterable[str] | None = None, *, legen
     )
 
 
+def wrap_lines(text: str | Sequence[str], width: int = SUBTITLE_CHARS) -> list[str]:
+    """Each line of ``text`` wrapped at spaces to at most ``width`` characters (a long word stays whole)."""
+    lines = [text] if isinstance(text, str) else list(text)
+    out: list[str] = []
+    for line in lines:
+        out += textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False) or [""]
+    return out
+
+
 def titled(question: str, subtitle: str | Sequence[str] | None = None) -> alt.TitleParams:
-    """A chart title: the question, and a subtitle with n, the method and the level."""
+    """A chart title: the question, and a subtitle with n, the method and the level.
+
+    Vega draws a title on one line and the page clips it at the panel's edge: the subtitle is
+    wrapped into lines of at most SUBTITLE_CHARS characters, the question kept whole.
+    """
     if subtitle is None:
         return alt.TitleParams(question, anchor="start")
-    return alt.TitleParams(question, subtitle=subtitle, anchor="start", subtitleColor="#555")
+    return alt.TitleParams(question, subtitle=wrap_lines(subtitle), anchor="start", subtitleColor="#555")
+
+
+def value_axis(title: str | None = None, **extra: Any) -> alt.Axis:
+    """A quantitative axis whose tick labels never collide on a narrow panel.
+
+    At most ~5 ticks (Vega picks nice values and formats them with the digits their step needs),
+    Vega's greedy overlap removal as a last resort, and the end labels kept inside the plot.
+    """
+    options: dict[str, Any] = {
+        "tickCount": 5,
+        "labelOverlap": "greedy",
+        "labelSeparation": 6,
+        "labelFlush": True,
+    }
+    options.update(extra)
+    if title is not None:
+        options["title"] = title
+    return alt.Axis(**options)
 
 
 def level_percent(level: float | None) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 
 from .common import (
+    LABEL_LIMIT,
     NEEDS_TWO_SEEDS,
     NUMBER,
     WIDTH,
@@ -36,6 +37,7 @@ from .common import (
     rows_height,
     seeds_phrase,
     titled,
+    value_axis,
     variant_color,
 )
 
@@ -116,12 +118,14 @@ def final_scores(
         if note is not None:
             notes.append({"row": row, "label": label, "mean": mean, "note": note})
 
-    y = alt.Y("row:N", sort=rows, title=None, axis=alt.Axis(labelLimit=320))
+    y = alt.Y("row:N", sort=rows, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT))
     x_title = axis_title(metric, goal)
 
     def x(field: str) -> alt.X:
         # zero=False: scores sit far from 0 (an accuracy near 0.93), and the layers share this scale.
-        return alt.X(f"{field}:Q", title=x_title, scale=alt.Scale(zero=False))
+        # padding: a seed at the domain's end is drawn whole. The axis keeps ~5 ticks so that
+        # labels such as 0.82, 0.83 never run together on a half-width panel.
+        return alt.X(f"{field}:Q", title=x_title, scale=alt.Scale(zero=False, padding=8), axis=value_axis())
 
     color = variant_color(names)
     tooltip_stat = [
