@@ -1,0 +1,290 @@
+"""UI benchmark: time until every chart of a page has rendered in headless Chromium, and the bytes.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/seedboard .venv/bin/python bench/ui.py
+
+Builds a scratch database (`<name>_ui_bench`) through the services: a comparison of 10 variants
+x 5 seeds x 100,000 steps of one key (computed in-process), a project of 10,000 runs, and one
+run of 20 keys x 100,000 steps; points go in through `metrics_ingest` in batches of 50,000,
+runs are finished and their overviews built as a worker would. Then it starts gunicorn
+(gunicorn.conf.py), signs in with Playwright in Debian's Chromium and loads each page: the
+compare page, the project page and the run page. A page is done when every `[data-chart]`
+element holds an SVG with data marks (the project page has no chart: done at `load`).
+
+For each page, warm (after one warm-up load), 5 loads: the time from navigation start to done
+(the browser's clock), the server's share (the HTML response, `responseEnd - requestStart`),
+and the bytes: transferred (resource timing `transferSize`, headers included, 0 for a cache
+hit) and the page's weight (decoded bodies of HTML, JSON and static files). Median and best.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+TARGET_MS = 1500
+BATCH = 50_000
+PASSWORD = "bench-ui-password-7"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+# True (as performance.now(), ms since navigation start) once every chart has data marks:
+# vega's SVG groups of role "mark" outside axes, legends and titles, with children.
+CHARTS_DONE = """
+() => {
+  const charts = Array.from(document.querySelectorAll("[data-chart]"));
+  if (document.readyState !== "complete") return false;
+  const drawn = charts.every(el => Array.from(el.querySelectorAll("svg g.role-mark"))
+    .some(g => !g.closest(".role-axis, .role-legend, .role-title") && g.children.length > 0));
+  return drawn || charts.some(el => el.classList.contains("chart-error")) ? performance.now() : false;
+}
+"""
+# The navigation and resource timing entries of the page, summed.
+TIMINGS = """
+() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const all = [nav, ...performance.getEntriesByType("resource")];
+  const sum = key => all.reduce((n, e) => n + (e[key] || 0), 0);
+  return {
+    server: nav.responseEnd - nav.requestStart,
+    html: nav.decodedBodySize,
+    transferred: sum("transferSize"),
+    encoded: sum("encodedBodySize"),
+    decoded: sum("decodedBodySize"),
+    requests: all.length,
+    charts: document.querySelectorAll("[data-chart]").length,
+    errors: document.querySelectorAll(".chart-error").length,
+  };
+}
+"""
+
+
+def ingest_series(run: Any, keys: list[str], steps: int, rng: Any) -> None:
+    """Every key's `steps` points, sent through the ingestion service in batches of BATCH points."""
+    import numpy as np
+
+    from server.tracking import ingestion
+    from server.tracking.batches import MetricBatch
+
+    codes = np.repeat(np.arange(len(keys), dtype=np.int32), steps)
+    all_steps = np.tile(np.arange(steps, dtype=np.int64), len(keys))
+    values = np.concatenate([0.5 + np.cumsum(rng.normal(size=steps)) / 1000.0 for _ in keys])
+    times = 1.7e9 + all_steps.astype(np.float64)
+    for lo in range(0, len(codes), BATCH):
+        part = slice(lo, lo + BATCH)
+        used = sorted(set(codes[part].tolist()))  # the batch names only its own keys
+        remap = np.zeros(len(keys), np.int32)
+        remap[used] = np.arange(len(used), dtype=np.int32)
+        batch = MetricBatch(
+            uuid.uuid4(), [keys[i] for i in used], remap[codes[part]], all_steps[part], values[part], times[part]
+        )
+        ingestion.metrics_ingest(run_pk=run.pk, batch=batch)
+
+
+def build_data(args: argparse.Namespace) -> dict[str, str]:
+    """The three pages' data; returns their paths."""
+    import numpy as np
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+
+    from server.accounts.services import token_create_for, user_set_password
+    from server.stats import services as stats_services
+    from server.stats.models import Status
+    from server.tracking import services
+    from server.tracking.models import Run
+
+    call_command("migrate", verbosity=0)
+    token_create_for(team_slug="bench", username="bench")
+    user_set_password(username="bench", password=PASSWORD)
+    user = get_user_model().objects.get(username="bench")
+    rng = np.random.default_rng(0)
+    paths = {}
+
+    started = time.perf_counter()
+    project = services.project_for_new_run(user=user, team_slug="bench", project_slug="compare")
+    for variant in range(args.variants):
+        for seed in range(args.seeds):
+            run, _ = services.run_create(
+                project=project, name=f"v{variant}-s{seed}", model="mlp", config={"lr": 0.01 * (variant + 1)}, seed=seed
+            )
+            ingest_series(run, ["val/acc"], args.steps, rng)
+            services.run_update(run=run, status=Run.Status.FINISHED)
+            services.metric_overviews_build(run_pk=run.pk)
+    comparison = stats_services.comparison_create(user=user, metric="val/acc", projects=["bench/compare"])
+    outcome = stats_services.comparison_recompute(comparison_id=str(comparison.uuid))
+    comparison.refresh_from_db()
+    assert comparison.status == Status.FRESH, (comparison.status, outcome)
+    paths["compare"] = f"/compare/{comparison.uuid}/"
+    points = args.variants * args.seeds * args.steps
+    print(f"compare: {args.variants} variants x {args.seeds} seeds x {args.steps:,} steps = {points:,} points, "
+          f"finished, overviews built, computed in {time.perf_counter() - started:.1f} s")  # fmt: skip
+
+    started = time.perf_counter()
+    project = services.project_for_new_run(user=user, team_slug="bench", project_slug="many")
+    for index in range(args.project_runs):
+        services.run_create(
+            project=project, name=f"run-{index}", model=f"model{index % 10}", config={"lr": index % 100},
+            seed=index // 100, status=Run.Status.FINISHED,
+        )  # fmt: skip
+    paths["project"] = "/bench/many/"
+    print(f"project: {args.project_runs:,} runs created in {time.perf_counter() - started:.1f} s")
+
+    started = time.perf_counter()
+    project = services.project_for_new_run(user=user, team_slug="bench", project_slug="long")
+    run, _ = services.run_create(project=project, name="long", model="mlp", config={"lr": 0.1}, seed=0)
+    keys = [f"{group}/metric{i:02d}" for group in ("train", "val") for i in range(args.keys // 2)]
+    ingest_series(run, keys, args.steps, rng)
+    services.run_update(run=run, status=Run.Status.FINISHED)
+    services.metric_overviews_build(run_pk=run.pk)
+    paths["run"] = f"/runs/{run.uuid}/"
+    print(f"run: {len(keys)} keys x {args.steps:,} steps = {len(keys) * args.steps:,} points, finished, "
+          f"overviews built in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    with connection.cursor() as cursor:  # as autovacuum would after a bulk load
+        cursor.execute("ANALYZE")
+    connection.close()
+    return paths
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def measure(page: Any, url: str, repeats: int) -> list[dict[str, Any]]:
+    """One warm-up load, then `repeats` loads of `url`, each with its timings."""
+    loads = []
+    for _ in range(repeats + 1):
+        t0 = time.perf_counter()
+        response = page.goto(url, wait_until="commit")
+        assert response is not None and response.status == 200, (url, response and response.status)
+        done = page.wait_for_function(CHARTS_DONE, timeout=60_000, polling="raf").json_value()
+        wall = (time.perf_counter() - t0) * 1000
+        figures = page.evaluate(TIMINGS)
+        assert figures["errors"] == 0, f"{url}: {figures['errors']} charts could not be drawn"
+        loads.append({**figures, "done": done, "wall": wall})
+    return loads[1:]
+
+
+def browse(base: str, paths: dict[str, str], repeats: int) -> dict[str, list[dict[str, Any]]]:
+    from playwright.sync_api import sync_playwright
+
+    results = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=base)
+            page = context.new_page()
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+            page.on("console", lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"))
+            page.goto("/login/")
+            page.get_by_label("Username").fill("bench")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url("**/")
+            for name, path in paths.items():
+                results[name] = measure(page, path, repeats)
+            assert not problems, problems
+        finally:
+            browser.close()
+    return results
+
+
+def report(results: dict[str, list[dict[str, Any]]], what: dict[str, str]) -> None:
+    print(f"\n{'page':<8} {'charts':>6} {'done median':>12} {'best':>7} {'server median':>14} {'best':>7} "
+          f"{'wall median':>12} {'HTML KB':>8} {'sent KB':>8} {'weight KB':>10} {'reqs':>5}  target")  # fmt: skip
+    for name, loads in results.items():
+        done = [load["done"] for load in loads]
+        server = [load["server"] for load in loads]
+        last = loads[-1]
+        status = "ok" if statistics.median(done) < TARGET_MS else "SLOWER THAN TARGET"
+        print(
+            f"{name:<8} {last['charts']:>6} {statistics.median(done):>9.0f} ms {min(done):>4.0f} ms "
+            f"{statistics.median(server):>11.0f} ms {min(server):>4.0f} ms "
+            f"{statistics.median(load['wall'] for load in loads):>9.0f} ms {last['html'] / 1024:>8.0f} "
+            f"{statistics.median(load['transferred'] for load in loads) / 1024:>8.0f} "
+            f"{last['decoded'] / 1024:>10.0f} {last['requests']:>5}  < {TARGET_MS} ms {status}"
+        )
+    print("\ndone: navigation start to every chart drawn (browser clock); server: the HTML response,")
+    print("requestStart to responseEnd; wall: goto + wait measured in this process; sent: bytes over the")
+    print("wire (headers included, cached files 0); weight: decoded bodies of HTML, JSON and static files.")
+    for name, text in what.items():
+        print(f"  {name}: {text}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--project-runs", type=int, default=10_000)
+    parser.add_argument("--keys", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    from ingest import scratch_database
+
+    base_url = os.environ.get("DATABASE_URL", "")
+    if base_url.startswith("postgres"):  # its own scratch database, so the other benchmarks' stays
+        parsed = urlparse(base_url)
+        os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=parsed.path + "_ui"))
+    # No REDIS_URL: tasks run in-process (eager); the benchmark calls the services itself.
+    env = {"DATABASE_URL": scratch_database(), "REDIS_URL": "", "DJANGO_SETTINGS_MODULE": "server.settings",
+           "SEEDBOARD_THROTTLE_ENABLED": "false", "SEEDBOARD_LOCAL_SECRET_KEY": "true"}  # fmt: skip
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    started = time.perf_counter()
+    paths = build_data(args)
+    print(f"data built in {time.perf_counter() - started:.0f} s")
+
+    port = free_port()
+    server_env = {**os.environ, "SEEDBOARD_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(REPO)}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "server.wsgi:application"], cwd=REPO, env=server_env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            sys.exit("gunicorn did not start")
+        results = browse(base, paths, args.repeats)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    report(
+        results,
+        {
+            "compare": f"{args.variants} variants x {args.seeds} seeds x {args.steps:,} steps per run",
+            "project": f"{args.project_runs:,} runs (the page lists the newest 500; no chart: done at load)",
+            "run": f"{args.keys} keys x {args.steps:,} steps",
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
