@@ -21,6 +21,7 @@ from typing import Any
 import altair as alt
 
 from .common import (
+    LABEL_LIMIT,
     NUMBER,
     WIDTH,
     Chart,
@@ -32,6 +33,7 @@ from .common import (
     jitter,
     rows_height,
     titled,
+    value_axis,
     variant_color,
 )
 
@@ -155,10 +157,22 @@ def seeds_needed(
     if not rows:
         return empty_chart(NEEDED_QUESTION, f"No inconclusive pair with {ref_label} has a seed estimate.")
     rows.sort(key=lambda r: r["needed"])
+    for row in rows:
+        row["needed_text"] = f"{row['needed']} needed"
+        row["current_text"] = f"now {row['current']}"
     order = [r["label"] for r in rows]
-    y = alt.Y("label:N", sort=order, title=f"vs {ref_label}", axis=alt.Axis(labelLimit=280))
-    x_title = "seeds per variant (log scale)"
-    x_scale = alt.Scale(type="log")
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT))
+    # A log axis only when the values span a decade or more: on it a single short bar (4 seeds
+    # against 3 now) is a sliver; on a linear axis from 0 it reads as "a bit more than now".
+    values = [v for r in rows for v in (r["needed"], r["current"]) if v > 0]
+    use_log = bool(values) and max(values) >= 10 * min(values)
+    x_title = "seeds per variant" + (" (log scale)" if use_log else "")
+    x_scale = alt.Scale(type="log") if use_log else alt.Scale(type="linear", zero=True, nice=True)
+    axis = value_axis(tickMinStep=1, format="d")
+
+    def x(field: str) -> alt.X:
+        return alt.X(f"{field}:Q", title=x_title, scale=x_scale, axis=axis)
+
     tooltip = [
         alt.Tooltip("label:N", title="variant"),
         alt.Tooltip("needed:Q", title="seeds needed per variant"),
@@ -168,20 +182,19 @@ def seeds_needed(
     ]
     base = alt.Chart(inline(rows))
     return alt.layer(
-        base.mark_bar(color="#9ab6d3", height=14).encode(
-            x=alt.X("needed:Q", title=x_title, scale=x_scale), y=y, tooltip=tooltip
+        base.mark_bar(color="#9ab6d3", height=16).encode(x=x("needed"), y=y, tooltip=tooltip),
+        # The current n: a tall black tick across the bar, labelled above it ("now 3").
+        base.mark_tick(color="#222", thickness=3, size=24).encode(x=x("current"), y=y, tooltip=tooltip),
+        base.mark_text(align="center", baseline="bottom", dy=-12, fontSize=10, color="#222").encode(
+            x=x("current"), y=y, text="current_text:N"
         ),
-        base.mark_tick(color="#222", thickness=3, size=20).encode(
-            x=alt.X("current:Q", title=x_title, scale=x_scale), y=y, tooltip=tooltip
-        ),
-        base.mark_text(align="left", dx=4, fontSize=11).encode(
-            x=alt.X("needed:Q", title=x_title, scale=x_scale), y=y, text="needed:Q"
-        ),
+        base.mark_text(align="left", dx=4, fontSize=11).encode(x=x("needed"), y=y, text="needed_text:N"),
         title=titled(
             NEEDED_QUESTION,
             [
                 f"Per inconclusive pair with {ref_label}: seeds per variant to detect the observed difference "
-                "(Welch, alpha 0.05, power 0.8); black tick: seeds now.",
+                "(Welch, alpha 0.05, power 0.8).",
+                "Bar: seeds needed; black tick: seeds now (the fewer of the two variants).",
             ],
         ),
-    ).properties(width=WIDTH, height=rows_height(len(rows)))
+    ).properties(width=WIDTH, height=rows_height(len(rows), 70))
