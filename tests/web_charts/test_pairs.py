@@ -57,3 +57,34 @@ def test_no_pairs_give_notes() -> None:
     assert texts(spec(pair_matrix([])))
     assert texts(spec(pair_differences([], reference=A, metric="m", goal="max")))
     assert all(mark != "rect" for mark, _, _ in views(spec(pair_matrix([]))))
+
+
+def test_a_paired_pair_draws_the_paired_interval_the_verdict_used_and_says_so() -> None:
+    paired = pair(A, B, -0.02, 0.05, "b_better")
+    # Welch's interval crosses 0; the paired one (the test behind the verdict) does not.
+    paired.update(
+        paired=True,
+        p_method="paired_t",
+        diff_ci_low=-0.05,
+        diff_ci_high=0.01,
+        paired_diff_ci_low=-0.03,
+        paired_diff_ci_high=-0.01,
+    )
+    welch = pair(A, C, 0.03, 0.9, "inconclusive")
+    welch.update(paired=False, p_method="welch", diff_ci_low=0.02, diff_ci_high=0.04)
+    out = spec(pair_differences([paired, welch], reference=A, metric="val/acc", goal="max", labels=LABELS))
+    ((enc, rows),) = with_mark(out, "point")
+    by_label = {r["label"]: r for r in rows}
+    vit = by_label[LABELS[B]]  # B - A: the paired interval of A - B, negated
+    assert (vit["low"], vit["high"], vit["method"]) == (0.01, 0.03, "paired")
+    other = by_label[LABELS[C]]
+    assert (other["low"], other["high"], other["method"]) == (-0.04, -0.02, "Welch")
+    assert "method" in {t["field"] for t in enc["tooltip"]}
+
+
+def test_a_paired_pair_whose_paired_t_is_undefined_keeps_welch() -> None:
+    record = pair(A, B, -0.02, 0.05, "b_better")
+    record.update(paired=True, p_method="welch", paired_diff_ci_low=None, paired_diff_ci_high=None)
+    out = spec(pair_differences([record], reference=B, metric="val/acc", goal="max", labels=LABELS))
+    ((_, rows),) = with_mark(out, "point")
+    assert (rows[0]["low"], rows[0]["high"], rows[0]["method"]) == (-0.03, -0.01, "Welch")

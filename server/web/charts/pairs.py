@@ -2,8 +2,12 @@
 
 Input: the ``pairs`` of a comparison (``docs/statistics-api.md``; ``server/analysis/pairwise.py``):
 ``a``, ``b`` (fingerprints), ``task``, ``n_a``, ``n_b``, ``diff`` = mean A - mean B in the
-metric's units with its Welch (or paired) 95 % CI ``diff_ci_low``/``diff_ci_high``,
-``prob_improvement`` = P(A better than B) on goal-oriented scores with its interval, ``p_holm``,
+metric's units; ``diff_ci_low``/``diff_ci_high`` is always its Welch 95 % CI, and
+``paired_diff_ci_low``/``paired_diff_ci_high`` the paired-t CI of the mean paired difference
+(``paired`` true: both variants ran the same seed labels). ``p_method`` (``paired_t`` |
+``welch``) names the test whose p entered the Holm family and so the verdict: paired when the
+pair is paired and the paired t is defined, else Welch. ``prob_improvement`` = P(A better
+than B) on goal-oriented scores with its interval, ``p_holm``,
 ``verdict`` (``a_better`` | ``b_better`` | ``inconclusive``, named only when the Holm-adjusted
 test says so), ``seeds_needed`` and ``statement`` (the verdict in plain words).
 
@@ -14,7 +18,9 @@ P and (B, A) with 1 - P. The fill is a diverging scale centred on 0.5; the verdi
 Rows and columns follow ``order`` (the ranking's, best first).
 
 ``pair_differences``: every pair involving ``reference`` (a baseline or the leader), as the
-difference other - reference with its interval, coloured by the verdict category.
+difference other - reference with the interval of the test the verdict used (``interval_of``:
+the paired CI for a pair tested paired, else Welch's; the tooltip names it), coloured by the
+verdict category. A Welch interval drawn for a paired verdict could cross 0 next to a named winner.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 import altair as alt
 
 from .common import (
+    LABEL_LIMIT,
     NEEDS_TWO_SEEDS,
     NUMBER,
     PROBABILITY,
@@ -39,6 +46,7 @@ from .common import (
     inline,
     rows_height,
     titled,
+    value_axis,
 )
 
 MATRIX_QUESTION = "Which differences are real?"
@@ -52,6 +60,21 @@ def task_pairs(pairs: Sequence[Record], task: str | None) -> tuple[list[Record],
     tasks = list(dict.fromkeys(str(p.get("task", "")) for p in pairs))
     chosen = task if task is not None else (tasks[0] if tasks else None)
     return [p for p in pairs if str(p.get("task", "")) == chosen], chosen
+
+
+def interval_of(pair: Record) -> tuple[float | None, float | None, str]:
+    """The difference's CI of the test the verdict used: (low, high, 'paired' | 'Welch').
+
+    ``p_method`` says which test entered the Holm family; a record without it (older payloads)
+    counts as paired when ``paired`` is true and the paired interval exists.
+    """
+    paired_low, paired_high = finite(pair.get("paired_diff_ci_low")), finite(pair.get("paired_diff_ci_high"))
+    method = pair.get("p_method")
+    if method is None:
+        method = "paired_t" if pair.get("paired") and paired_low is not None and paired_high is not None else "welch"
+    if method == "paired_t":
+        return paired_low, paired_high, "paired"
+    return finite(pair.get("diff_ci_low")), finite(pair.get("diff_ci_high")), "Welch"
 
 
 def _cells(pair: Record, names: Names) -> list[dict[str, Any]]:
@@ -128,8 +151,8 @@ def pair_matrix(
         alt.Tooltip("verdict:N"),
         alt.Tooltip("statement:N"),
     ]
-    x = alt.X("column:N", sort=axis_order, title="column (B)", axis=alt.Axis(labelAngle=-35, labelLimit=180))
-    y = alt.Y("row:N", sort=axis_order, title="row (A)", axis=alt.Axis(labelLimit=220))
+    x = alt.X("column:N", sort=axis_order, title="column (B)", axis=alt.Axis(labelAngle=-35, labelLimit=LABEL_LIMIT))
+    y = alt.Y("row:N", sort=axis_order, title="row (A)", axis=alt.Axis(labelLimit=LABEL_LIMIT))
     base = alt.Chart(inline(cells))
     heat = base.mark_rect(strokeWidth=2.5).encode(
         x=x,
@@ -188,7 +211,8 @@ def pair_differences(
             continue
         flip = a == reference  # the record is reference - other: negate it
         other, n_other, n_ref = (b, pair.get("n_b"), pair.get("n_a")) if flip else (a, pair.get("n_a"), pair.get("n_b"))
-        diff, low, high = finite(pair.get("diff")), finite(pair.get("diff_ci_low")), finite(pair.get("diff_ci_high"))
+        diff = finite(pair.get("diff"))
+        low, high, method = interval_of(pair)
         if flip:
             diff, low, high = (
                 None if diff is None else -diff,
@@ -205,6 +229,7 @@ def pair_differences(
                 "diff": diff,
                 "low": low,
                 "high": high,
+                "method": method,
                 "verdict": category,
                 "n_other": n_other,
                 "n_reference": n_ref,
@@ -221,13 +246,14 @@ def pair_differences(
     rows.sort(key=lambda row: -sign * row["diff"])
     order = [row["label"] for row in rows]
     x_title = f"{metric}: other minus {ref_label} ({goal_phrase(goal)})"
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=280))
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT))
     color = alt.Color("verdict:N", title="Holm-adjusted verdict", scale=alt.Scale(domain=AGAINST, range=AGAINST_COLORS))
     tooltip = [
         alt.Tooltip("label:N", title="variant"),
         alt.Tooltip("diff:Q", format=NUMBER, title="difference"),
         alt.Tooltip("low:Q", format=NUMBER, title="95% CI low"),
         alt.Tooltip("high:Q", format=NUMBER, title="95% CI high"),
+        alt.Tooltip("method:N", title="interval (test of the verdict)"),
         alt.Tooltip("n_other:Q", title="seeds (variant)"),
         alt.Tooltip("n_reference:Q", title="seeds (reference)"),
         alt.Tooltip("p_holm:Q", format=".2g", title="Holm-adjusted p"),
@@ -237,7 +263,7 @@ def pair_differences(
     base = alt.Chart(inline(rows))
 
     def x(field: str) -> alt.X:
-        return alt.X(f"{field}:Q", title=x_title)
+        return alt.X(f"{field}:Q", title=x_title, axis=value_axis())
 
     chart = alt.layer(
         alt.Chart(inline([{"zero": 0}])).mark_rule(color="#666").encode(x=x("zero")),
@@ -251,7 +277,8 @@ def pair_differences(
         title=titled(
             question,
             [
-                f"Difference of means with its 95% CI (Welch, or paired when seeds match); {len(rows)} pairs.",
+                f"Difference of means with the 95% CI of the test behind the verdict: paired t when both ran "
+                f"the same seeds, else Welch (the tooltip says which); {len(rows)} pairs.",
                 "A verdict is named only when the Holm-adjusted test says so."
                 + (f" Task: {task_name}." if task_name else ""),
             ],
