@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import itertools
+
 from server.web.charts.distributions import final_scores
+from server.web.charts.seeds import seed_spread
 
 from .records import BLOCKS, LABELS, C, block
 from .specs import axis_titles, color_domains, spec, texts, views, with_mark
@@ -66,3 +69,24 @@ def test_the_score_axis_keeps_few_ticks_so_labels_never_collide_on_a_narrow_pane
             assert axis["labelOverlap"] in (True, "greedy", "parity")
             assert axis.get("labelFlush") is True
             assert enc["x"]["scale"].get("padding", 0) > 0  # a seed at the domain's end is drawn whole
+
+
+def _pixel_gaps(out: dict) -> list[float]:
+    """Vertical distances in pixels between the dots of a row of 5 seeds (band ≈ height / rows)."""
+    ((enc, rows),) = with_mark(out, "point")
+    lo, hi = enc["yOffset"]["scale"]["domain"]
+    band = out["height"] / len(enc["y"]["sort"])
+    row = [r for r in rows if r["row"] == enc["y"]["sort"][0]]
+    assert len(row) == 5
+    levels = sorted(r["jitter"] for r in row)
+    return [(b - a) / (hi - lo) * band * 0.9 for a, b in itertools.pairwise(levels)]
+
+
+def test_five_seeds_are_vertically_separate_dots() -> None:
+    out = spec(final_scores(BLOCKS, metric="val/acc", goal="max", labels=LABELS))
+    assert min(_pixel_gaps(out)) >= 7  # a dot is ~6 px across
+
+
+def test_seed_spread_separates_five_seeds_too() -> None:
+    out = spec(seed_spread(BLOCKS, metric="val/acc", labels=LABELS))
+    assert min(_pixel_gaps(out)) >= 7

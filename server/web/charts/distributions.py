@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 
 from .common import (
+    DOT_ROW_HEIGHT,
     LABEL_LIMIT,
     NEEDS_TWO_SEEDS,
     NUMBER,
@@ -32,9 +33,9 @@ from .common import (
     finite,
     goal_sign,
     inline,
-    jitter,
+    jitter_offset,
+    jitters,
     level_percent,
-    rows_height,
     seeds_phrase,
     titled,
     value_axis,
@@ -93,13 +94,11 @@ def final_scores(
         label = names(str(block.get("variant", "")))
         outliers = set(block.get("outliers") or [])
         n = int(block.get("n") or 0)
-        for i, raw in enumerate(block.get("scores") or []):
-            score = finite(raw)
-            if score is None:
-                continue
+        shown = [(i, score) for i, raw in enumerate(block.get("scores") or []) if (score := finite(raw)) is not None]
+        for (i, score), offset in zip(shown, jitters(len(shown)), strict=True):
             kind = "outlier seed" if i in outliers else "seed"
             seed = seed_names[i] if i < len(seed_names) else None
-            seeds.append({"row": row, "label": label, "score": score, "jitter": jitter(i), "kind": kind, "seed": seed})
+            seeds.append({"row": row, "label": label, "score": score, "jitter": offset, "kind": kind, "seed": seed})
         mean = finite(block.get("mean"))
         if mean is None:
             continue
@@ -161,7 +160,7 @@ def final_scores(
         .encode(
             x=x("score"),
             y=y,
-            yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-1.2, 1.2])),
+            yOffset=jitter_offset(),
             color=color,
             shape=alt.Shape(
                 "kind:N",
@@ -203,5 +202,5 @@ def final_scores(
         "Dashed rule: the leader's mean. Diamonds: outlier seeds (robust z > 3.5), kept in the statistics.",
     ]
     return alt.layer(*layers, title=titled(QUESTION, subtitle)).properties(
-        width=WIDTH, height=rows_height(len(rows), 80)
+        width=WIDTH, height=max(80, DOT_ROW_HEIGHT * len(rows))
     )

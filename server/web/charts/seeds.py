@@ -21,6 +21,7 @@ from typing import Any
 import altair as alt
 
 from .common import (
+    DOT_ROW_HEIGHT,
     LABEL_LIMIT,
     NUMBER,
     WIDTH,
@@ -30,7 +31,8 @@ from .common import (
     empty_chart,
     finite,
     inline,
-    jitter,
+    jitter_offset,
+    jitters,
     rows_height,
     titled,
     value_axis,
@@ -69,17 +71,15 @@ def seed_spread(
         row = f"{label} · " + ", ".join(parts)
         rows.append(row)
         outliers = set(block.get("outliers") or [])
-        for i, raw in enumerate(block.get("scores") or []):
-            score = finite(raw)
-            if score is None:
-                continue
+        shown_scores = [(i, s) for i, raw in enumerate(block.get("scores") or []) if (s := finite(raw)) is not None]
+        for (i, score), offset in zip(shown_scores, jitters(len(shown_scores)), strict=True):
             dots.append(
                 {
                     "row": row,
                     "label": label,
                     "deviation": score - mean,
                     "score": score,
-                    "jitter": jitter(i),
+                    "jitter": offset,
                     "kind": "outlier seed" if i in outliers else "seed",
                     "n": n,
                     "std": finite(block.get("std")),
@@ -87,8 +87,10 @@ def seed_spread(
                     "mde": mde,
                 }
             )
-    y = alt.Y("row:N", sort=rows, title=None, axis=alt.Axis(labelLimit=380))
+    y = alt.Y("row:N", sort=rows, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT))
     x_title = f"{metric}: seed minus its variant's mean"
+    # padding: the farthest seed sits at the domain's end and was drawn half outside the plot.
+    x_scale = alt.Scale(padding=8)
     tooltip = [
         alt.Tooltip("label:N", title="variant"),
         alt.Tooltip("score:Q", format=NUMBER),
@@ -100,13 +102,15 @@ def seed_spread(
         alt.Tooltip("mde:Q", format=NUMBER, title="min. detectable difference"),
     ]
     return alt.layer(
-        alt.Chart(inline([{"zero": 0.0}])).mark_rule(color="#888").encode(x=alt.X("zero:Q", title=x_title)),
+        alt.Chart(inline([{"zero": 0.0}]))
+        .mark_rule(color="#888")
+        .encode(x=alt.X("zero:Q", title=x_title, scale=x_scale, axis=value_axis())),
         alt.Chart(inline(dots))
         .mark_point(filled=True, size=40, opacity=0.85)
         .encode(
-            x=alt.X("deviation:Q", title=x_title),
+            x=alt.X("deviation:Q", title=x_title, scale=x_scale, axis=value_axis()),
             y=y,
-            yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-1.2, 1.2])),
+            yOffset=jitter_offset(),
             color=variant_color(names, legend=False),
             shape=alt.Shape(
                 "kind:N",
@@ -123,7 +127,7 @@ def seed_spread(
                 "CV: std / |mean|. MDE: the difference these seeds detect (Welch, alpha 0.05, power 0.8).",
             ],
         ),
-    ).properties(width=WIDTH, height=rows_height(len(rows), 80))
+    ).properties(width=WIDTH, height=max(80, DOT_ROW_HEIGHT * len(rows)))
 
 
 def seeds_needed(
