@@ -94,8 +94,8 @@ def final_scores(
         label = names(str(block.get("variant", "")))
         outliers = set(block.get("outliers") or [])
         n = int(block.get("n") or 0)
-        shown = [(i, score) for i, raw in enumerate(block.get("scores") or []) if (score := finite(raw)) is not None]
-        for (i, score), offset in zip(shown, jitters(len(shown)), strict=True):
+        kept = [(i, score) for i, raw in enumerate(block.get("scores") or []) if (score := finite(raw)) is not None]
+        for (i, score), offset in zip(kept, jitters(len(kept)), strict=True):
             kind = "outlier seed" if i in outliers else "seed"
             seed = seed_names[i] if i < len(seed_names) else None
             seeds.append({"row": row, "label": label, "score": score, "jitter": offset, "kind": kind, "seed": seed})
