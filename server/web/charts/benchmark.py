@@ -28,6 +28,7 @@ from typing import Any
 import altair as alt
 
 from .common import (
+    LABEL_LIMIT,
     NUMBER,
     PROBABILITY,
     WIDTH,
@@ -220,7 +221,7 @@ def benchmark_intervals(
         name = STATISTICS[statistic]
         direction = "lower is better" if statistic == "optimality_gap" else goal_phrase(goal)
         base = alt.Chart(inline([r for r in rows if r["statistic"] == name]))
-        y = alt.Y("label:N", sort=y_order, title=None, axis=alt.Axis(labelLimit=240) if i == 0 else None)
+        y = alt.Y("label:N", sort=y_order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT) if i == 0 else None)
         x_title = f"{name}, {direction}"
         panels.append(
             alt.layer(
@@ -278,7 +279,7 @@ def probability_of_improvement(
         return empty_chart(IMPROVEMENT_QUESTION, "No pair over tasks yet: it needs 2 variants on 2 common tasks.")
     rows.sort(key=lambda r: -r["p"])
     order = [r["pair"] for r in rows]
-    y = alt.Y("pair:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
+    y = alt.Y("pair:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT))
     x_title = "P(first better than second) on a random task"
     x_scale = alt.Scale(domain=[0, 1])
     color = alt.Color(

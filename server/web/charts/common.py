@@ -129,7 +129,9 @@ class Names:
 def variant_color(names: Names, highlight: Iterable[str] | None = None, *, legend: bool = True) -> alt.Color:
     """The colour channel for a ``label`` field, on the page's scale."""
     return alt.Color(
-        "label:N", scale=names.color(highlight), legend=alt.Legend(title="variant", symbolOpacity=1) if legend else None
+        "label:N",
+        scale=names.color(highlight),
+        legend=alt.Legend(title="variant", symbolOpacity=1, labelLimit=LABEL_LIMIT) if legend else None,
     )
 
 

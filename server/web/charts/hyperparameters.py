@@ -37,6 +37,7 @@ from .common import (
     inline,
     level_percent,
     titled,
+    value_axis,
 )
 
 EFFECT_QUESTION = "How does the metric move with {param}?"
@@ -97,7 +98,9 @@ def hyperparameter_effect(
     x = alt.X(
         "value:Q",
         title=param + (" (log scale)" if use_log else ""),
-        scale=alt.Scale(type="log" if use_log else "linear", zero=False),
+        # padding: the lowest and highest values' dots and bars sat on the plot's edge, half cut.
+        scale=alt.Scale(type="log" if use_log else "linear", zero=False, padding=12),
+        axis=value_axis(),
     )
     y_title = axis_title(metric, goal)
     models = list(dict.fromkeys(r["model"] for r in rows))
@@ -118,7 +121,7 @@ def hyperparameter_effect(
         subtitle.append(f"{skipped} variant(s) without a usable {param} or mean are not shown.")
     return alt.layer(
         base.mark_line(opacity=0.5).encode(
-            x=x, y=alt.Y("mean:Q", title=y_title, scale=alt.Scale(zero=False)), color=color, detail="model:N"
+            x=x, y=alt.Y("mean:Q", title=y_title, scale=alt.Scale(zero=False, padding=8)), color=color, detail="model:N"
         ),
         base.transform_filter("isValid(datum.low) && isValid(datum.high)")
         .mark_rule(strokeWidth=2)
@@ -235,7 +238,12 @@ def tuning_curve(tuning: Record | None, *, x: str = "trials") -> Chart:
     ]
     if not rows:
         return empty_chart(TUNING_QUESTION, "No finished trial with a score yet.")
-    x_enc = alt.X("budget:Q", title="budget (seconds of compute)") if use_budget else alt.X("trials:Q", title="trials")
+    x_enc = (
+        alt.X("budget:Q", title="budget (seconds of compute)", axis=value_axis())
+        # Trials are whole numbers: no 0.5-trial ticks (36 labels in a row on 18 trials).
+        if use_budget
+        else alt.X("trials:Q", title="trials", axis=value_axis(tickMinStep=1, format="d", tickCount=10))
+    )
     y_title = axis_title(metric, str(goal) if goal else None, prefix="expected best ")
     tooltip = [
         alt.Tooltip("trials:Q"),

@@ -23,6 +23,7 @@ from typing import Any
 import altair as alt
 
 from .common import (
+    LABEL_LIMIT,
     NEEDS_TWO_SEEDS,
     PROBABILITY,
     Chart,
@@ -109,7 +110,7 @@ def ranking_forest(
             }
         )
     order = [row["label"] for row in rows]
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=280))
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT))
     x_scale = alt.Scale(domain=[0.5, k + 0.5], nice=False, zero=False)
     x_axis = alt.Axis(values=list(range(1, k + 1)), format="d")
 
