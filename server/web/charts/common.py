@@ -222,8 +222,8 @@ def jitter(i: int) -> float:
 
 # Dot rows (every seed a dot): taller than ROW_HEIGHT so that the seeds of a row spread
 # vertically over most of its band, and the yOffset domain that maps jitter onto that band.
-DOT_ROW_HEIGHT = 46
-JITTER_DOMAIN = [-0.6, 0.6]
+DOT_ROW_HEIGHT = 56
+JITTER_DOMAIN = [-0.8, 0.8]
 
 
 def jitters(n: int) -> list[float]:
@@ -231,8 +231,8 @@ def jitters(n: int) -> list[float]:
 
     The golden-ratio sequence decides the order (neighbouring seeds do not sit on neighbouring
     lines), but the positions are n evenly spaced levels, so 5 seeds are at least 1/4 of the
-    spread apart (with DOT_ROW_HEIGHT about 9 px: visibly separate dots) instead of the
-    sequence's own 0.15.
+    spread apart (with DOT_ROW_HEIGHT about 8 px: visibly separate dots, the outermost well
+    inside the row) instead of the sequence's own 0.15.
     """
     if n <= 1:
         return [0.0] * n
