@@ -22,6 +22,9 @@ from server.tracking.models import Project, Run
 from server.tracking.points import floats_to_wire
 
 RUN_MAX_POINTS = 1000  # per series, as the API's max_points
+# All panels of the run page share one chart, whose inline data Altair caps at 5,000 rows: the
+# points per series shrink as keys are added (20 keys: 200 each), with room for end points.
+RUN_MAX_CHART_ROWS = 4000
 RUN_MAX_CHART_KEYS = 24  # panels on the run page without a key= choice
 
 
@@ -38,12 +41,14 @@ class RunCharts:
 
 def run_charts(*, run: Run, keys: Sequence[str]) -> RunCharts:
     """The chosen keys' histories (default: the first RUN_MAX_CHART_KEYS by name), at most
-    RUN_MAX_POINTS points per series (min/max buckets on the server, as the API's max_points)."""
+    RUN_MAX_POINTS points per series and RUN_MAX_CHART_ROWS in all (min/max buckets on the
+    server, as the API's max_points)."""
     logged = tracking_selectors.run_metric_keys(run=run)
     chosen = [key for key in dict.fromkeys(keys) if key in logged][: tracking_selectors.MAX_KEYS_PER_HISTORY]
     shown = chosen or logged[:RUN_MAX_CHART_KEYS]
     more = 0 if chosen else max(0, len(logged) - RUN_MAX_CHART_KEYS)
-    histories = tracking_selectors.run_histories(run=run, keys=shown, max_points=RUN_MAX_POINTS) if shown else {}
+    per_series = min(RUN_MAX_POINTS, RUN_MAX_CHART_ROWS // max(1, len(shown)))
+    histories = tracking_selectors.run_histories(run=run, keys=shown, max_points=per_series) if shown else {}
     metrics = {
         key: {
             "step": h.series.steps.tolist(),

@@ -90,6 +90,16 @@ def test_more_keys_than_panels_are_cut_with_a_note(alice: Client, two_teams: obj
     assert f"Showing the first {RUN_MAX_CHART_KEYS} of {RUN_MAX_CHART_KEYS + 2} keys" in body
 
 
+def test_a_run_with_twenty_long_series_still_draws_them_all(alice: Client, two_teams: object) -> None:
+    # Twenty keys at the per-series maximum would exceed the chart's 5,000 inline rows: a 500 before.
+    project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="wide")
+    run = log_run(project, points={f"k{i:02d}": [float(step % 7) for step in range(2000)] for i in range(20)})
+    response = alice.get(f"/runs/{run.uuid}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert all(f"k{i:02d}" in body for i in range(20))
+
+
 def test_status_json_has_status_last_steps_and_count(alice: Client, logged_run: Run) -> None:
     body = alice.get(f"/runs/{logged_run.uuid}/status.json").json()
     assert body == {
