@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "server.web.middleware.ContentSecurityPolicyMiddleware",
+    "server.web.middleware.QueryTimeoutPageMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"

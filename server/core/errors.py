@@ -94,7 +94,7 @@ _DRF_CODES: list[tuple[type[Exception], str]] = [
 ]
 
 
-def _is_query_canceled(exc: Exception) -> bool:
+def is_query_canceled(exc: BaseException) -> bool:
     # Django wraps psycopg's QueryCanceled (SQLSTATE 57014) in its own OperationalError.
     return isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) == "57014"
 
@@ -106,7 +106,7 @@ QUERY_TIMEOUT_MESSAGE = (
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if _is_query_canceled(exc):
+    if is_query_canceled(exc):
         return Response(error_body("query_timeout", QUERY_TIMEOUT_MESSAGE), status=503, headers={"Retry-After": "5"})
     if isinstance(exc, SeedboardError):
         return Response(error_body(exc.code, exc.message, exc.field), status=exc.status)

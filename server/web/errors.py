@@ -13,7 +13,7 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+def error_page(*, status: int, title: str, message: str) -> HttpResponse:
     # No request context on purpose: a 500 page must not run queries or context processors.
     body = render_to_string("web/error.html", {"status": status, "title": title, "message": message})
     return HttpResponse(body, status=status)
@@ -36,10 +36,12 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return api_errors.json_server_error(request)
-    return _page(request, 500, "Server error", "Something went wrong on the server; it has been logged.")
+    return error_page(
+        status=500, title="Server error", message="Something went wrong on the server; it has been logged."
+    )
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return api_errors.json_bad_request(request, exception)
-    return _page(request, 400, "Bad request", "The server could not understand this request.")
+    return error_page(status=400, title="Bad request", message="The server could not understand this request.")

@@ -12,6 +12,9 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from server.core.errors import is_query_canceled
+from server.web.errors import error_page
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -40,4 +43,30 @@ class ContentSecurityPolicyMiddleware:
             and "Content-Security-Policy" not in response
         ):
             response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        return response
+
+
+class QueryTimeoutPageMiddleware:
+    """A UI page whose query ran past the web statement_timeout gets a 503 page, not a 500.
+
+    The API answers the same case with its JSON 503 (server/core/errors.py); this does it for
+    the HTML pages, which DRF's exception handler never sees.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if request.path.startswith("/api/") or not is_query_canceled(exception):
+            return None
+        response = error_page(
+            status=503,
+            title="This page took too long",
+            message="The database did not answer within the page's time limit. Try again in a moment, "
+            "or ask for less (fewer variants or keys).",
+        )
+        response["Retry-After"] = "5"
         return response

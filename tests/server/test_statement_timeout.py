@@ -59,3 +59,29 @@ def test_a_query_cancelled_at_the_timeout_is_a_503_json_error(transactional_db, 
     assert response.json()["error"]["code"] == "query_timeout"
     assert response.headers["Retry-After"]
     assert api.get("/api/v1/runs/?project=acme/proj").status_code == 200  # the connection is still usable
+
+
+@override_settings(SEEDBOARD_STATEMENT_TIMEOUT_MS=200)
+def test_a_ui_page_whose_query_is_cancelled_is_a_503_page(transactional_db, make_token, reset_timeout):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    make_token("acme", "alice")
+    User.objects.filter(username="alice").update(password="")
+    browser = Client()
+    browser.force_login(User.objects.get(username="alice"))
+    statement_timeout_apply(sender=None, connection=connection)
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432, user=settings["USER"],
+        password=settings["PASSWORD"] or None, dbname=settings["NAME"],
+    )  # fmt: skip
+    try:
+        other.execute("LOCK TABLE tracking_project IN ACCESS EXCLUSIVE MODE")
+        response = browser.get("/")
+    finally:
+        other.rollback()
+        other.close()
+    assert response.status_code == 503
+    assert "took too long" in response.content.decode() and response["Retry-After"]
+    assert "Content-Security-Policy" in response
