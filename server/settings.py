@@ -233,6 +233,8 @@ SEEDBOARD_THROTTLE_ENABLED = env_bool("SEEDBOARD_THROTTLE_ENABLED", True)
 SEEDBOARD_THROTTLE_RATE = env_rate("SEEDBOARD_THROTTLE_RATE", "100000/hour")
 # Requests with no or a wrong token, per client address: enough for the API docs, not for guessing.
 SEEDBOARD_ANON_THROTTLE_RATE = env_rate("SEEDBOARD_ANON_THROTTLE_RATE", "300/minute")
+# Sign-in attempts (the web UI's form) per client address.
+SEEDBOARD_SIGNIN_THROTTLE_RATE = env_rate("SEEDBOARD_SIGNIN_THROTTLE_RATE", "10/minute")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Seedboard API",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -71,11 +72,18 @@ def anonymous_throttle_check(request: Request) -> None:
 
     Called by the authentication class, because DRF checks permissions (and answers 401) before
     it runs throttles: without this, requests with no or a wrong token would never be limited.
-    The address is REMOTE_ADDR, or X-Forwarded-For behind SEEDBOARD_NUM_PROXIES trusted proxies.
     """
+    wait = address_throttle_wait(request, scope="anon", rate=settings.SEEDBOARD_ANON_THROTTLE_RATE)
+    if wait is not None:
+        raise Throttled(wait=wait)
+
+
+def address_throttle_wait(request: HttpRequest | Request, *, scope: str, rate: str) -> float | None:
+    """Count a request against its client address in `scope`: None when allowed, else the seconds
+    until the window ends. The address is REMOTE_ADDR, or X-Forwarded-For behind
+    SEEDBOARD_NUM_PROXIES trusted proxies."""
     if not settings.SEEDBOARD_THROTTLE_ENABLED:
-        return
-    ident = BaseThrottle().get_ident(request)
-    allowed, seconds_left = window_count(scope="anon", ident=ident, rate=settings.SEEDBOARD_ANON_THROTTLE_RATE)
-    if not allowed:
-        raise Throttled(wait=seconds_left)
+        return None
+    ident = BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # it reads request.META only
+    allowed, seconds_left = window_count(scope=scope, ident=ident, rate=rate)
+    return None if allowed else seconds_left

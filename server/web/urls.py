@@ -11,7 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+        views.SignInView.as_view(),
         name="login",
     ),
     # Django's LogoutView accepts POST only, so a link or a prefetch cannot sign anyone out.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,8 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from server.accounts import selectors as account_selectors
 from server.accounts import services as account_services
 from server.core.errors import NotFound
+from server.core.throttling import address_throttle_wait
 from server.tracking.selectors import project_get
 from server.web import selectors
+from server.web.errors import error_page
 from server.web.specs import runs_per_project_spec
 
 
@@ -85,3 +89,22 @@ def token_revoke(request: HttpRequest, prefix: str) -> HttpResponse:
     except NotFound as exc:  # another user's token or an unknown one
         raise Http404(exc.message) from exc
     return redirect("web:tokens")
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in, with sign-in attempts limited per client address (password guessing)."""
+
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        wait = address_throttle_wait(request, scope="signin", rate=settings.SEEDBOARD_SIGNIN_THROTTLE_RATE)
+        if wait is not None:
+            response = error_page(
+                status=429,
+                title="Too many sign-in attempts",
+                message=f"Too many sign-in attempts from this address; try again in {int(wait) + 1} seconds.",
+            )
+            response["Retry-After"] = str(int(wait) + 1)
+            return response
+        return super().post(request, *args, **kwargs)

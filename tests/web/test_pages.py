@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
+from django.core.cache import cache
+from django.test import Client, override_settings
 
 from server.accounts.models import ApiToken
 from server.web.middleware import CONTENT_SECURITY_POLICY
@@ -41,6 +42,20 @@ def test_a_wrong_password_is_refused(client: Client, two_teams: object) -> None:
     assert response.status_code == 200
     assert b"did not match" in response.content
     assert client.get("/").status_code == 302
+
+
+@override_settings(SEEDBOARD_SIGNIN_THROTTLE_RATE="3/minute", SEEDBOARD_THROTTLE_ENABLED=True)
+def test_sign_in_attempts_are_limited_per_client_address(two_teams: object) -> None:
+    cache.clear()
+    guesser = Client(REMOTE_ADDR="192.0.2.9")
+    statuses = [guesser.post("/login/", {"username": "alice", "password": f"guess{i}"}).status_code for i in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = guesser.post("/login/", {"username": "alice", "password": PASSWORD})  # even the right one, for now
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 61
+    assert b"Too many sign-in attempts" in refused.content
+    other = Client(REMOTE_ADDR="192.0.2.10").post("/login/", {"username": "alice", "password": PASSWORD})
+    assert other.status_code == 302  # another address signs in
+    cache.clear()
 
 
 def test_the_home_page_lists_the_users_projects_and_not_other_teams(alice: Client) -> None:
