@@ -8,7 +8,7 @@ import re
 import altair as alt
 from altair.vegalite.v6 import display
 
-from server.web.vendor import CHECKSUMS, PACKAGES, VENDOR_DIR, VERSIONS, checksums, read_checksum_list
+from server.web.vendor import CHECKSUMS, PACKAGES, VENDOR_DIR, VERSIONS, checksums, license_path, read_checksum_list
 
 
 def _vendored() -> dict[str, str]:
@@ -38,3 +38,16 @@ def test_the_checksum_list_matches_the_vendored_files() -> None:
     for name, (_, files) in PACKAGES.items():
         assert set(files) | {f"{name}.LICENSE"} <= set(checksums())
     assert CHECKSUMS not in checksums()
+
+
+def test_every_bundled_package_has_its_licence_listed_and_checksummed() -> None:
+    listed = read_checksum_list()
+    for name, entry in json.loads((VENDOR_DIR / VERSIONS).read_text()).items():
+        assert bool(entry["bundled"]) == (name != "vega-lite"), name  # vega-lite's build bundles nothing third-party
+        for package, bundled in entry["bundled"].items():
+            licence = bundled["license"]
+            assert licence == license_path(package)
+            assert (VENDOR_DIR / licence).read_text().strip(), licence
+            assert licence in listed
+            assert bundled["version"] and bundled["integrity"].startswith("sha512-") and bundled["resolved"]
+    assert listed == checksums()
