@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import psycopg
 import pytest
 from django.db import connection
@@ -16,6 +19,22 @@ def statement_timeout() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         return str(cursor.fetchone()[0])
+
+
+@contextmanager
+def table_locked(table: str) -> Iterator[None]:
+    """Another session holds `table` exclusively while inside, so queries on it wait."""
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432, user=settings["USER"],
+        password=settings["PASSWORD"] or None, dbname=settings["NAME"],
+    )  # fmt: skip
+    try:
+        other.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield
+    finally:
+        other.rollback()
+        other.close()
 
 
 @pytest.fixture
@@ -43,18 +62,8 @@ def test_a_zero_timeout_leaves_statements_unlimited(db, reset_timeout):
 def test_a_query_cancelled_at_the_timeout_is_a_503_json_error(transactional_db, api, reset_timeout):
     api.post("/api/v1/runs/", {"project": "acme/proj", "model": "m"}, format="json")
     statement_timeout_apply(sender=None, connection=connection)
-    settings = connection.settings_dict
-    other = psycopg.connect(
-        host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432, user=settings["USER"],
-        password=settings["PASSWORD"] or None, dbname=settings["NAME"],
-    )  # fmt: skip
-    try:
-        # Another session holds the runs table, so listing runs waits until it is cancelled.
-        other.execute("LOCK TABLE tracking_run IN ACCESS EXCLUSIVE MODE")
+    with table_locked("tracking_run"):  # listing runs waits until it is cancelled
         response = api.get("/api/v1/runs/?project=acme/proj")
-    finally:
-        other.rollback()
-        other.close()
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "query_timeout"
     assert response.headers["Retry-After"]
@@ -71,17 +80,8 @@ def test_a_ui_page_whose_query_is_cancelled_is_a_503_page(transactional_db, make
     browser = Client()
     browser.force_login(User.objects.get(username="alice"))
     statement_timeout_apply(sender=None, connection=connection)
-    settings = connection.settings_dict
-    other = psycopg.connect(
-        host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432, user=settings["USER"],
-        password=settings["PASSWORD"] or None, dbname=settings["NAME"],
-    )  # fmt: skip
-    try:
-        other.execute("LOCK TABLE tracking_project IN ACCESS EXCLUSIVE MODE")
+    with table_locked("tracking_project"):  # the home page lists projects
         response = browser.get("/")
-    finally:
-        other.rollback()
-        other.close()
     assert response.status_code == 503
     assert "took too long" in response.content.decode() and response["Retry-After"]
     assert "Content-Security-Policy" in response
