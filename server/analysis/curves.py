@@ -74,13 +74,23 @@ def curve_aggregate(
     n_points: int = 200,
     max_union_points: int = 1000,
     max_gap_factor: float | None = 5.0,
+    gap_scales: Sequence[float] | None = None,
     smoothing: float | None = None,
     level: float = LEVEL,
 ) -> CurveAggregate:
-    """Aggregate runs given as (steps, values) pairs on a common grid."""
+    """Aggregate runs given as (steps, values) pairs on a common grid.
+
+    A run is absent at grid points inside a gap longer than `max_gap_factor` times its typical
+    step spacing: the median of its gaps, or `gap_scales[r]` when given (for runs passed as a
+    sample of their points, such as the points around each grid step).
+    """
+    if gap_scales is not None and len(gap_scales) != len(runs):
+        raise ValueError(f"gap_scales: {len(gap_scales)} values for {len(runs)} runs")
     check_level(level)
     cleaned = [_clean_run(steps, values) for steps, values in runs]
+    scales = [None] * len(runs) if gap_scales is None else list(gap_scales)
     used = [(s, v) for s, v in cleaned if s.size]
+    used_scales = [scale for (s, _), scale in zip(cleaned, scales, strict=True) if s.size]
     if smoothing is not None:
         used = [(s, ema_debiased(v, smoothing)) for s, v in used]
     reasons: dict[str, str] = {}
@@ -94,7 +104,7 @@ def curve_aggregate(
         x = np.empty(0)
     y = np.full((len(used), x.size), np.nan)
     for r, (s, v) in enumerate(used):
-        y[r] = np.where(_present(x, s, max_gap_factor), np.interp(x, s, v), np.nan)
+        y[r] = np.where(_present(x, s, max_gap_factor, used_scales[r]), np.interp(x, s, v), np.nan)
     n = np.isfinite(y).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         total = np.nansum(y, axis=0)
@@ -146,13 +156,13 @@ def _clean_run(steps: ArrayLike, values: ArrayLike) -> tuple[FloatArray, FloatAr
     return s[last], v[last]
 
 
-def _present(x: FloatArray, s: FloatArray, max_gap_factor: float | None) -> np.ndarray:
+def _present(x: FloatArray, s: FloatArray, max_gap_factor: float | None, gap_scale: float | None) -> np.ndarray:
     """Grid points a run covers: inside [first, last] and not inside an over-long gap."""
     inside = (x >= s[0]) & (x <= s[-1])
     if max_gap_factor is None or s.size < 3:
         return inside
     gaps = np.diff(s)
-    limit = max_gap_factor * np.median(gaps)
+    limit = max_gap_factor * (np.median(gaps) if gap_scale is None else gap_scale)
     right = np.clip(np.searchsorted(s, x, side="left"), 1, s.size - 1)
     on_point = s[right] == x
     bridged = gaps[right - 1] <= limit

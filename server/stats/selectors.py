@@ -6,9 +6,12 @@ import math
 import statistics
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from django.contrib.auth.models import User
 from django.db.models import F, Prefetch, QuerySet
 
@@ -105,18 +108,23 @@ def curves_aggregate(
             f"At most {MAX_RUNS_PER_HISTORY} finished runs per request; choose variants (variant=) or a task.",
             field="variant",
         )
-    series = points.points_read(run_pks=[run[0] for run in selected], key_id=key_id)
     groups: dict[tuple[str, int], list[tuple[int, uuid.UUID]]] = {}
     for run_pk, run_uuid, variant_pk, run_task in selected:
         groups.setdefault((run_task, variant_pk), []).append((run_pk, run_uuid))
+    ordered = sorted(groups.items(), key=lambda item: (item[0][0], info[item[0][1]]))
+    read = _curve_points(
+        groups=[[pk for pk, _ in members] for _, members in ordered], key_id=key_id, n=points_per_curve
+    )
     empty = points.Series(*points.empty_columns())
     curves = []
-    for (run_task, variant_pk), members in sorted(groups.items(), key=lambda item: (item[0][0], info[item[0][1]])):
-        histories = [series.get(run_pk, empty) for run_pk, _ in members]
+    for ((run_task, variant_pk), members), read_input in zip(ordered, read, strict=True):
+        histories = [read_input.series.get(run_pk, empty) for run_pk, _ in members]
         aggregate = curve_aggregate(
             [(history.steps, history.values) for history in histories],
+            grid=read_input.grid,
             n_points=points_per_curve,
             max_union_points=points_per_curve,
+            gap_scales=read_input.gap_scales,
         )
         fingerprint, model = info[variant_pk]
         curves.append(
@@ -129,6 +137,57 @@ def curves_aggregate(
             }
         )
     return curves
+
+
+# Reading a run whole costs about a tenth of an index probe per point: above this many points per
+# probe the curves read only the points around their grid steps.
+POINTS_PER_PROBE = 10
+
+
+@dataclass(frozen=True)
+class _CurveInput:
+    """What `curve_aggregate` needs for one curve besides its runs' pks."""
+
+    series: dict[int, points.Series]  # by run pk
+    grid: npt.NDArray[np.float64] | None = None
+    gap_scales: list[float] | None = None
+
+
+def _curve_points(*, groups: list[list[int]], key_id: int, n: int) -> list[_CurveInput]:
+    """Per group of runs (one curve), what `curve_aggregate` needs.
+
+    A group whose runs are long is sampled: its grid is the n steps that `curve_aggregate` would
+    lay over the runs' logged extent, each run is read only at the points around the grid steps
+    (what interpolation uses), and its typical step spacing, for the gap rule, is its mean
+    spacing instead of the median of its gaps (equal for runs logged at a regular interval).
+    The others are read whole and aggregated as they are. Either way one query per kind.
+    """
+    summaries = {
+        run_pk: (count, first, last)
+        for run_pk, count, first, last in MetricSummary.objects.filter(
+            key_id=key_id, run_id__in=[pk for group in groups for pk in group]
+        ).values_list("run_id", "count", "first_step", "last_step")
+    }
+    plans: list[tuple[npt.NDArray[np.float64], list[float]] | None] = []
+    for group in groups:
+        logged = [summaries[pk] for pk in group if pk in summaries]
+        if sum(count for count, _, _ in logged) <= POINTS_PER_PROBE * 2 * n * len(logged):
+            plans.append(None)
+            continue
+        grid = np.linspace(min(first for _, first, _ in logged), max(last for _, _, last in logged), n)
+        scales = []
+        for pk in group:
+            count, first, last = summaries.get(pk, (1, 0, 0))
+            scales.append((last - first) / (count - 1) if count > 1 else 1.0)
+        plans.append((grid, scales))
+    whole = points.points_read(
+        run_pks=[pk for group, plan in zip(groups, plans, strict=True) if plan is None for pk in group], key_id=key_id
+    )
+    around = points.points_read_around(
+        key_id=key_id,
+        positions={pk: plan[0] for group, plan in zip(groups, plans, strict=True) if plan is not None for pk in group},
+    )
+    return [_CurveInput(whole) if plan is None else _CurveInput(around, *plan) for plan in plans]
 
 
 # ---------------------------------------------------------------------------- tuning budget

@@ -18,7 +18,7 @@ SQLite cannot store in a REAL column, is stored as NULL and read back as NaN.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -184,6 +184,48 @@ def points_read_ranges_grouped(*, by: GroupBy, other: int, ranges: Sequence[tupl
     where = " OR ".join([f"({by} = %s AND step BETWEEN %s AND %s)"] * len(ranges))
     select = f"SELECT {by}, step, value, wall_time FROM {TABLE} WHERE {fixed} = %s AND ({where}) ORDER BY {by}, step"
     return _read(select, [other, *(bound for bounds in ranges for bound in bounds)])
+
+
+def points_read_around(*, key_id: int, positions: Mapping[int, npt.NDArray[np.float64]]) -> dict[int, Series]:
+    """For each run (pk) and each step position of its array, the last point with a finite value
+    at or before it and the first at or after it: the points that linear interpolation at those
+    positions reads. Grouped by run, in step order, without repeats.
+
+    On PostgreSQL two index probes per position, so a long series costs the number of positions,
+    not its length; on SQLite the runs are read whole and the same points picked.
+    """
+    positions = {run_pk: at for run_pk, at in positions.items() if len(at)}
+    if not positions:
+        return {}
+    if not is_postgresql():
+        found = points_read(run_pks=list(positions), key_id=key_id)
+        return {run_pk: series.take(_around(series, positions[run_pk])) for run_pk, series in found.items()}
+    runs = np.concatenate([np.full(len(at), run_pk, np.int64) for run_pk, at in positions.items()])
+    at = np.concatenate(list(positions.values()))
+    finite = "value NOT IN ('NaN', 'Infinity', '-Infinity')"
+    probe = (
+        f"(SELECT step, value, wall_time FROM {TABLE} WHERE run_id = g.run AND key_id = %s AND step {{test}} "
+        f"AND {finite} ORDER BY step {{order}} LIMIT 1)"
+    )
+    select = (
+        "SELECT DISTINCT g.run, p.step, p.value, p.wall_time "
+        "FROM unnest(%s::int8[], %s::int8[], %s::int8[]) AS g (run, below, above) CROSS JOIN LATERAL "
+        f"({probe.format(test='<= g.below', order='DESC')} UNION ALL {probe.format(test='>= g.above', order='ASC')})"
+        " AS p ORDER BY g.run, p.step"
+    )
+    params = [runs.tolist(), np.floor(at).astype(np.int64).tolist(), np.ceil(at).astype(np.int64).tolist()]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # as in points_read_ranges_grouped: many cheap probes
+        return _read_postgresql(select, [*params, key_id, key_id])
+
+
+def _around(series: Series, at: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
+    """Indices of `series`' finite points that bracket each position of `at` (see points_read_around)."""
+    finite = np.flatnonzero(np.isfinite(series.values))
+    finite_steps = series.steps[finite]
+    above = np.searchsorted(finite_steps, at, side="left")
+    below = np.searchsorted(finite_steps, at, side="right") - 1
+    return finite[np.unique(np.concatenate([above[above < finite.size], below[below >= 0]]))]
 
 
 def points_read_pieces(

@@ -75,3 +75,28 @@ def test_more_runs_than_the_cap_is_a_400_that_says_how_to_narrow_it(db, api, pro
 def test_another_teams_curves_are_not_found(db, client_for, project):
     log_run(project, points={"val/acc": [0.5]})
     assert client_for("rival", "mallory").get(URL, {"metric": "val/acc"}).status_code == 404
+
+
+def test_long_runs_read_around_the_grid_give_the_curves_of_their_whole_series(db, api, project):
+    """Runs far longer than the grid are read only at the points around its steps (two index
+    probes a step, not the whole series): the curves must equal those of the whole series."""
+    rng = np.random.default_rng(3)
+    whole = []
+    for seed, (last, gap) in enumerate([(20_000, None), (18_000, (5_000, 9_000)), (20_000, None)]):
+        steps = np.arange(0, last + 1, 2)  # logged every 2 steps
+        if gap is not None:  # a stretch never logged: the run is absent there, not interpolated
+            steps = steps[(steps < gap[0]) | (steps > gap[1])]
+        values = np.cumsum(rng.normal(0.001, 0.01, steps.size))
+        values[[7, 500]] = np.nan  # skipped by interpolation, in both reads
+        log_run(project, config={"lr": 0.1}, seed=seed, points={"val/acc": (steps.tolist(), values.tolist())})
+        whole.append((steps, values))
+    log_run(project, config={"lr": 0.2}, points={"val/acc": [0.1, 0.2, 0.3]})  # short: read whole
+
+    curves = api.get(URL, {"metric": "val/acc", "points": 50}).json()["curves"]
+    long_curve = next(c for c in curves if c["n_runs"] == 3)
+    expected = curve_aggregate(whole, n_points=50, max_union_points=50).to_dict()
+    assert long_curve["n"] == list(expected["n"]) and min(expected["n"]) == 2  # the gap shows
+    for key in ("steps", "mean", "std", "ci_low", "ci_high"):
+        assert long_curve[key] == pytest.approx(list(expected[key]), rel=1e-12, abs=1e-12), key
+    short = next(c for c in curves if c["n_runs"] == 1)
+    assert short["steps"] == [0, 1, 2] and short["mean"] == pytest.approx([0.1, 0.2, 0.3])
