@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 # Bump when a formula, default, resampling scheme or result field changes: stored results carry it,
 # and results of an older version are recomputed.
-METHOD_VERSION = "1.3"
+METHOD_VERSION = "1.4"
 
 ALPHA = 0.05
 LEVEL = 0.95

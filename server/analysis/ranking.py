@@ -19,9 +19,10 @@
   contains 1, so that it agrees with the pair verdicts.
 
 Variants without finished seeds are listed with rank None and a reason. A variant with one
-finished seed keeps its rank (and P(best)) but gets no rank interval: a bootstrap over one seed
-has no spread, and a zero-width interval would claim certainty ("needs 2 seeds"). The other
-variants' replicates still rank against its one value.
+finished seed keeps its rank but gets no rank interval and no P(best): a bootstrap over one seed
+has no spread, and a zero-width interval or a P(best) of its fixed value would claim certainty
+("needs 2 seeds"). The other variants' replicates still rank against its one value, so their
+P(best) values sum to 1 minus the share its value took.
 
 The bootstrap rank interval is marginal (one variant at a time, ``rank_ci_method``) and not
 corrected for the multiplicity the pair verdicts correct for; at 5 seeds it is often too
@@ -186,8 +187,9 @@ def variants_rank(
         ci_low[ranked] = np.quantile(boot_ranks, lo_q, axis=1, method="lower")
         ci_high[ranked] = np.quantile(boot_ranks, hi_q, axis=1, method="higher")
         one_seed = [i for i in ranked if xs[i].size < 2]
-        ci_low[one_seed] = ci_high[one_seed] = np.nan  # zero spread, not a zero-width interval
         p_best[ranked] = replicates.mean(axis=1)
+        # Zero spread: neither a zero-width interval nor a P(best) that treats one seed as certain.
+        ci_low[one_seed] = ci_high[one_seed] = p_best[one_seed] = np.nan
         lead = ranked[int(np.argmax(oriented))]
         leader = names[lead]
         others = [i for i in ranked if i != lead]
@@ -206,7 +208,7 @@ def variants_rank(
         if not xs[i].size:
             reasons = {key: "no finished seeds" for key in ("mean", "rank", "rank_ci_low", "rank_ci_high", "p_best")}
         elif xs[i].size < 2:
-            reasons = {"rank_ci_low": ONE_SEED, "rank_ci_high": ONE_SEED}
+            reasons = {"rank_ci_low": ONE_SEED, "rank_ci_high": ONE_SEED, "p_best": ONE_SEED}
         reasons["rank_set"] = "no finished seeds" if not xs[i].size else NO_RANK_SET
         if name == leader:
             reasons["p_vs_leader"] = "the leader itself"

@@ -86,3 +86,13 @@ def test_rank_bootstrap_is_reproducible_for_a_seed() -> None:
     scores = {f"v{i}": rng.normal(0.8, 0.02, 4) for i in range(6)}
     assert variants_rank(scores, seed=5, n_boot=B) == variants_rank(scores, seed=5, n_boot=B)
     assert variants_rank(scores, seed=5, n_boot=B).n_boot == B
+
+
+def test_a_one_seed_variant_gets_no_p_best_and_says_why() -> None:
+    """One seed has no spread: a P(best) of its fixed value would claim a certainty no data gives."""
+    ranking = variants_rank({"one": [0.99], "a": [0.90, 0.92, 0.91], "b": [0.80, 0.82, 0.81]}, n_boot=B)
+    one = ranking.get("one")
+    assert one is not None and one.rank == 1.0
+    assert one.p_best is None and one.reasons["p_best"].startswith("needs 2 seeds")
+    others = [e.p_best for e in ranking.entries if e.name != "one"]
+    assert all(p is not None for p in others) and sum(others) <= 1.0  # type: ignore[arg-type]
