@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.web.charts.curves import ema, learning_curves, run_history
+from server.web.charts.curves import ZOOM_PARAM, ema, learning_curves, run_history
 
 from .records import LABELS, A, B, curve
 from .specs import axis_titles, color_domains, spec, texts, views, with_mark
@@ -118,3 +118,61 @@ def test_run_history_draws_one_panel_per_key_with_independent_y() -> None:
 
 def test_run_history_of_nothing_is_a_note() -> None:
     assert texts(spec(run_history({})))
+
+
+def _series(values: list[object], count: int | None = None) -> dict[str, object]:
+    steps = list(range(len(values)))
+    return {
+        "step": steps,
+        "value": values,
+        "time": [1.7e9 + s for s in steps],
+        "count": count or len(values),
+        "downsampled": count is not None,
+    }
+
+
+def test_run_history_on_a_log_scale_leaves_out_values_at_or_below_zero_and_says_how_many() -> None:
+    metrics = {"train/loss": _series([0.0, -1.0, 2.0, 1.0, 0.5]), "lr": _series([0.1, 0.01])}
+    out = spec(run_history(metrics, log_y=True))
+    assert out["spec"]["encoding"]["y"]["scale"]["type"] == "log"
+    rows = out["datasets"][out["data"]["name"]]
+    assert sorted(r["value"] for r in rows if r["key"] == "train/loss") == [0.5, 1.0, 2.0]
+    assert min(r["value"] for r in rows) > 0
+    assert out["facet"]["sort"] == ["train/loss (2 ≤ 0 left out)", "lr"]
+    assert any("log scale" in line for line in out["title"]["subtitle"])
+    linear = spec(run_history(metrics))
+    assert "type" not in linear["spec"]["encoding"]["y"]["scale"]
+    assert len(linear["datasets"][linear["data"]["name"]]) == 7
+
+
+def test_run_history_of_only_non_positive_values_on_a_log_scale_is_a_note() -> None:
+    assert "log scale" in texts(spec(run_history({"k": _series([0.0, -2.0])}, log_y=True)))[0]
+
+
+def test_run_history_smoothing_draws_the_debiased_ema_over_a_faint_raw_line() -> None:
+    out = spec(run_history({"k": _series([1.0, 3.0, 2.0], count=9000)}, smoothing=0.5))
+    (raw_enc, rows), (smooth_enc, _) = with_mark(out, "line")
+    assert raw_enc["y"]["field"] == "value" and smooth_enc["y"]["field"] == "smoothed"
+    assert out["spec"]["layer"][0]["mark"]["opacity"] < 1
+    # By hand, s_i = (1 - w) Σ_{j≤i} w^(i-j) v_j / (1 - w^(i+1)) with w = 0.5:
+    # s_0 = 1; s_1 = 0.5 (0.5·1 + 3) / 0.75 = 7/3; s_2 = 0.5 (0.25·1 + 0.5·3 + 2) / 0.875 = 15/7.
+    assert [r["smoothed"] for r in rows] == pytest.approx([1.0, 7 / 3, 15 / 7])
+    assert [r["value"] for r in rows] == [1.0, 3.0, 2.0]
+    titles = [t.get("title", "") for t in smooth_enc["tooltip"]]
+    assert "value (smoothed, EMA 0.5)" in titles and "value (raw)" in titles
+    assert any("over the points drawn" in line for line in out["title"]["subtitle"])
+
+
+def test_run_history_smoothing_on_a_log_scale_skips_the_points_left_out() -> None:
+    out = spec(run_history({"k": _series([1.0, -5.0, 3.0])}, log_y=True, smoothing=0.5))
+    rows = with_mark(out, "line")[1][1]
+    assert [r["smoothed"] for r in rows] == pytest.approx([1.0, 7 / 3])  # as if -5 was never logged
+
+
+def test_run_history_by_step_carries_an_x_interval_selection_for_the_zoom() -> None:
+    for smoothing in (None, 0.6):
+        out = spec(run_history({"k": _series([1.0, 2.0])}, smoothing=smoothing))
+        (param,) = out["params"]
+        assert param["name"] == ZOOM_PARAM
+        assert param["select"] == {"type": "interval", "encodings": ["x"]}
+    assert "params" not in spec(run_history({"k": _series([1.0, 2.0])}, x="time"))

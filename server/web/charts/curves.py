@@ -47,6 +47,7 @@ from .common import (
 
 QUESTION = "Does it learn faster or just end higher?"
 HISTORY_QUESTION = "How did this run's metrics evolve?"
+ZOOM_PARAM = "zoom"  # the run history's x-interval selection: a Vega signal the page listens to
 
 
 def ema(values: Sequence[float | None], weight: float) -> list[float | None]:
@@ -206,11 +207,35 @@ def learning_curves(
     return alt.layer(*layers, title=titled(QUESTION, subtitle)).properties(width=WIDTH, height=320)
 
 
+def _history_rows(
+    key: str, series: Record, *, x: str, log_y: bool, smoothing: float | None
+) -> tuple[list[dict[str, Any]], int]:
+    """A key's drawable rows, and how many points the log scale left out (values <= 0)."""
+    times = list(series.get("time") or [])
+    rows, left_out = [], 0
+    for i, (step, value) in enumerate(zip(series.get("step") or [], series.get("value") or [], strict=False)):
+        v, s = finite(value), finite(step)
+        t = finite(times[i]) if i < len(times) else None
+        if v is None or s is None or (x == "time" and t is None):
+            continue
+        if log_y and v <= 0:
+            left_out += 1
+            continue
+        rows.append({"key": key, "step": s, "time": None if t is None else t * 1000, "value": v})
+    if smoothing:
+        # Over the points kept, in order; an EMA of positive values stays positive (a weighted mean).
+        for row, smoothed in zip(rows, ema([row["value"] for row in rows], smoothing), strict=True):
+            row["smoothed"] = smoothed
+    return rows, left_out
+
+
 def run_history(
     metrics: Mapping[str, Record],
     *,
     goals: Mapping[str, str] | None = None,
     x: str = "step",
+    log_y: bool = False,
+    smoothing: float | None = None,
     columns: int = 2,
     panel_width: int = 420,
 ) -> Chart:
@@ -218,42 +243,80 @@ def run_history(
 
     ``metrics`` is the run-history endpoint's ``metrics`` ({key: series}); a series shown
     downsampled (min/max buckets on the server) says so in its panel title with its full count.
-    ``time`` is wall-clock seconds since the Unix epoch, drawn as a time axis.
+    ``time`` is wall-clock seconds since the Unix epoch, drawn as a time axis. ``log_y`` draws
+    y on a log scale and leaves out values <= 0, counted in the panel title. ``smoothing`` = w
+    draws the debiased EMA of the drawn points (``ema``) over the raw line, which stays faint.
+    With x = 'step' the chart carries an interval selection ``ZOOM_PARAM`` on x, which the page
+    turns into a zoom (``static/web/zoom.js``).
     """
     if x not in ("step", "time"):
         raise ValueError(f"x must be 'step' or 'time', got {x!r}")
-    rows, panels = [], []
+    rows, panels, left_out = [], [], 0
     for key, series in metrics.items():
         goal = (goals or {}).get(key)
         shown = len(series.get("step") or [])
         panel = key + (f", {goal_phrase(goal)}" if goal else "")
         if series.get("downsampled"):
             panel += f" ({shown:,} of {int(series.get('count') or 0):,} points, min/max buckets)"
+        kept, dropped = _history_rows(key, series, x=x, log_y=log_y, smoothing=smoothing)
+        if dropped:
+            panel += f" ({dropped:,} ≤ 0 left out)"
         panels.append(panel)
-        times = list(series.get("time") or [])
-        for i, (step, value) in enumerate(zip(series.get("step") or [], series.get("value") or [], strict=False)):
-            v, s = finite(value), finite(step)
-            t = finite(times[i]) if i < len(times) else None
-            if v is None or s is None or (x == "time" and t is None):
-                continue
-            rows.append({"panel": panel, "key": key, "step": s, "time": None if t is None else t * 1000, "value": v})
+        rows += [{"panel": panel, **row} for row in kept]
+        left_out += dropped
     if not rows:
+        if left_out:
+            return empty_chart(HISTORY_QUESTION, "Every point is ≤ 0: a log scale cannot draw them.")
         return empty_chart(HISTORY_QUESTION, "This run has no finite points for these keys yet.")
     x_encoding = alt.X("step:Q", title="step") if x == "step" else alt.X("time:T", title="wall time")
-    return (
-        alt.Chart(inline(rows))
-        .mark_line(strokeWidth=1.5)
-        .encode(
-            x=x_encoding,
-            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-            tooltip=["key:N", alt.Tooltip("step:Q", format=","), alt.Tooltip("value:Q", format=NUMBER)]
-            + ([alt.Tooltip("time:T", format="%Y-%m-%d %H:%M:%S")] if x == "time" else []),
+    y_scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    y_title = "log scale" if log_y else None
+    position = [alt.Tooltip("step:Q", format=",")] + (
+        [alt.Tooltip("time:T", format="%Y-%m-%d %H:%M:%S")] if x == "time" else []
+    )
+    base = alt.Chart(inline(rows))
+    layers = []
+    if smoothing:
+        layers.append(
+            base.mark_line(strokeWidth=1, opacity=0.3).encode(
+                x=x_encoding, y=alt.Y("value:Q", title=y_title, scale=y_scale)
+            )
         )
-        .properties(width=panel_width, height=180)
+        line = base.mark_line(strokeWidth=1.5).encode(
+            x=x_encoding,
+            y=alt.Y("smoothed:Q", title=y_title, scale=y_scale),
+            tooltip=[
+                "key:N",
+                *position,
+                alt.Tooltip("smoothed:Q", format=NUMBER, title=f"value (smoothed, EMA {smoothing:g})"),
+                alt.Tooltip("value:Q", format=NUMBER, title="value (raw)"),
+            ],
+        )
+    else:
+        line = base.mark_line(strokeWidth=1.5).encode(
+            x=x_encoding,
+            y=alt.Y("value:Q", title=y_title, scale=y_scale),
+            tooltip=["key:N", *position, alt.Tooltip("value:Q", format=NUMBER)],
+        )
+    subtitle = ["One panel per metric; each has its own y axis."]
+    if log_y:
+        subtitle.append("y on a log scale: values ≤ 0 cannot be drawn there and are left out.")
+    if smoothing:
+        subtitle.append(
+            f"Smoothed: debiased EMA, weight {smoothing:g}, over the points drawn (long series are "
+            "min/max-downsampled first); faint line: raw."
+        )
+    if x == "step":
+        # Only x: a zoom is a step range, which the server answers at full resolution.
+        line = line.add_params(alt.selection_interval(name=ZOOM_PARAM, encodings=["x"]))
+        subtitle.append("Drag across a panel to zoom in: the server sends that step range in more detail.")
+    unit = alt.layer(*layers, line) if layers else line
+    return (
+        unit.properties(width=panel_width, height=180)
         .facet(
             facet=alt.Facet("panel:N", sort=panels, title=None, header=alt.Header(labelAnchor="start")),
             columns=columns,
-            title=titled(HISTORY_QUESTION, "One panel per metric; each has its own y axis."),
+            title=titled(HISTORY_QUESTION, subtitle),
         )
         .resolve_scale(y="independent")
     )
