@@ -32,6 +32,7 @@ from server.tracking.serializers import (
     RunCreateInput,
     RunDetailOutput,
     RunHistoryOutput,
+    RunListOutput,
     RunOutput,
     RunPageOutput,
     RunUpdateInput,
@@ -147,6 +148,14 @@ class RunListCreateApi(APIView):
                 str,
                 description="created_at, name, seed, status or metric:<key>[:last|min|max|count]; '-' for descending.",
             ),
+            OpenApiParameter(
+                "metrics",
+                str,
+                many=True,
+                description="Metric keys whose summaries each run of the page carries in `metrics` (the shape "
+                "of a run's detail): comma separated and/or repeated, at most "
+                f"{selectors.MAX_KEYS_PER_HISTORY}. Without it runs have no `metrics` field.",
+            ),
             *PAGE_PARAMETERS,
         ],
         responses={200: RunPageOutput, **ERRORS},
@@ -158,6 +167,8 @@ class RunListCreateApi(APIView):
         team_slug, project_slug = selectors.project_path_split(path)
         project = selectors.project_get(user=request_user(request), team_slug=team_slug, project_slug=project_slug)
         ordering = filters.ordering_parse(request.query_params.get("ordering"))
+        named = request.query_params.getlist("metrics")
+        keys = selectors.metric_keys_parse(named) if named else None
         runs = filters.runs_filter(
             selectors.run_list(project=project, ordering=ordering), dict(request.query_params.lists())
         )
@@ -167,7 +178,11 @@ class RunListCreateApi(APIView):
             cursor=request.query_params.get("cursor"),
             page_size=_page_size(request),
         )
-        return Response({"next": next_link(request, cursor), "results": RunOutput(page, many=True).data})
+        summaries = (
+            None if keys is None else selectors.run_metric_summaries_for(run_pks=[r.pk for r in page], keys=keys)
+        )
+        results = RunListOutput(page, many=True, context={"metric_summaries": summaries}).data
+        return Response({"next": next_link(request, cursor), "results": results})
 
     @extend_schema(
         operation_id="runs_create",

@@ -39,7 +39,19 @@ MAX_PATH_SEGMENTS = 32
 MAX_VALUE_DEPTH = 32  # of a JSON value compared with a config value ([1, [2, 3]] is 2)
 MAX_IN_VALUES = 1000
 # Parameters the list endpoints accept besides filters.
-RESERVED = {"project", "ordering", "cursor", "page_size", "key", "run", "max_points", "min_step", "max_step", "format"}
+RESERVED = {
+    "project",
+    "ordering",
+    "cursor",
+    "page_size",
+    "metrics",
+    "key",
+    "run",
+    "max_points",
+    "min_step",
+    "max_step",
+    "format",
+}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ as forbidden, so ids of other teams' data leak nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -18,7 +19,7 @@ from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from server.accounts.models import Membership, Team
 from server.core.errors import InvalidInput, NotFound, PermissionDenied
 from server.tracking import points
-from server.tracking.batches import MAX_STEP
+from server.tracking.batches import MAX_KEY_LENGTH, MAX_STEP
 from server.tracking.downsample import downsample_minmax, request_grid
 from server.tracking.filters import Ordering
 from server.tracking.models import MetricKey, MetricSummary, Project, Run
@@ -33,7 +34,7 @@ from server.tracking.overviews import (
 
 WRITE_ROLES = {Membership.Role.ADMIN, Membership.Role.MEMBER}
 MAX_RUNS_PER_HISTORY = 200
-MAX_KEYS_PER_HISTORY = 100  # of one run per request
+MAX_KEYS_PER_HISTORY = 100  # metric keys one request may name (history of one run, run-list summaries)
 
 
 def _role_of(user: User, team_ref: Any) -> Subquery:
@@ -138,19 +139,62 @@ def run_list(*, project: Project, ordering: Ordering) -> QuerySet[Run]:
     return queryset.annotate(sort_value=F(ordering.field))
 
 
-def run_metric_summaries(*, run: Run) -> dict[str, dict[str, Any]]:
-    rows = MetricSummary.objects.filter(run=run).select_related("key").order_by("key__name")
+# MetricSummary columns in the order `_summary` takes them.
+_SUMMARY_COLUMNS = ("count", "first_step", "last_step", "last_value", "min_value", "max_value")
+
+
+def _summary(
+    count: int, first_step: int, last_step: int, last_value: float | None, low: float | None, high: float | None
+) -> dict[str, Any]:
+    """A MetricSummary row in the API's shape (serializers.MetricSummaryOutput)."""
     return {
-        row.key.name: {
-            "count": row.count,
-            "first_step": row.first_step,
-            "last_step": row.last_step,
-            "last_value": row.last_value,
-            "min": row.min_value,
-            "max": row.max_value,
-        }
-        for row in rows
+        "count": count,
+        "first_step": first_step,
+        "last_step": last_step,
+        "last_value": last_value,
+        "min": low,
+        "max": high,
     }
+
+
+def run_metric_summaries(*, run: Run) -> dict[str, dict[str, Any]]:
+    rows = MetricSummary.objects.filter(run=run).order_by("key__name").values_list("key__name", *_SUMMARY_COLUMNS)
+    return {name: _summary(*values) for name, *values in rows}
+
+
+def run_metric_summaries_for(*, run_pks: Sequence[int], keys: Sequence[str]) -> dict[int, dict[str, dict[str, Any]]]:
+    """Summaries of `keys` for each run, {run pk: {key: summary}}, keys in the order given.
+
+    A run lacks the keys it never logged, and a run that logged none of them is absent. One
+    query for any number of runs and keys (none when either is empty): a page of 200 runs
+    reads its summaries together instead of one request or query per run.
+    """
+    if not run_pks or not keys:
+        return {}
+    rows = MetricSummary.objects.filter(run_id__in=run_pks, key__name__in=keys).values_list(
+        "run_id", "key__name", *_SUMMARY_COLUMNS
+    )
+    found: dict[int, dict[str, dict[str, Any]]] = {}
+    for run_pk, name, *values in rows:
+        found.setdefault(run_pk, {})[name] = _summary(*values)
+    return {run_pk: {key: by_key[key] for key in keys if key in by_key} for run_pk, by_key in found.items()}
+
+
+def metric_keys_parse(raws: Sequence[str], field: str = "metrics") -> list[str]:
+    """The metric keys named by a repeatable, comma-separated query parameter, in order and
+    without repeats; InvalidInput for an empty or overlong key, or more than MAX_KEYS_PER_HISTORY."""
+    keys = list(dict.fromkeys(key for raw in raws for key in raw.split(",")))
+    if len(keys) > MAX_KEYS_PER_HISTORY:
+        raise InvalidInput(f"{field}: at most {MAX_KEYS_PER_HISTORY} keys per request, got {len(keys)}", field=field)
+    for key in keys:
+        # Keys are stored as written, so none is trimmed here; NUL never reaches this far (middleware).
+        if not 1 <= len(key) <= MAX_KEY_LENGTH:
+            shown = f"{key[:40]!r}{'…' if len(key) > 40 else ''}"
+            raise InvalidInput(
+                f"{field}: each key has 1 to {MAX_KEY_LENGTH} characters, got {shown}; separate keys with ','",
+                field=field,
+            )
+    return keys
 
 
 @dataclass(frozen=True)

@@ -122,9 +122,29 @@ class RunDetailOutput(RunOutput):
     metrics = serializers.DictField(child=MetricSummaryOutput(), help_text="Per-key summaries of the logged metrics.")
 
 
+class RunMetricsField(serializers.DictField):  # type: ignore[type-arg]
+    """A run's summaries from the context's `metric_summaries`, {run pk: {key: summary}}, read
+    for the whole page in one query; left out of the output when the context has none."""
+
+    def get_attribute(self, instance: Run) -> Any:
+        summaries = self.context.get("metric_summaries")
+        if summaries is None:
+            raise serializers.SkipField
+        return summaries.get(instance.pk, {})
+
+
+class RunListOutput(RunOutput):
+    metrics = RunMetricsField(
+        child=MetricSummaryOutput(),
+        required=False,
+        help_text="Only with the `metrics` parameter: the summaries of the keys it names that this run "
+        "logged (a key it never logged is absent).",
+    )
+
+
 class RunPageOutput(serializers.Serializer):  # type: ignore[type-arg]
     next = serializers.URLField(allow_null=True)
-    results = RunOutput(many=True)
+    results = RunListOutput(many=True)
 
 
 class ProjectPageOutput(serializers.Serializer):  # type: ignore[type-arg]

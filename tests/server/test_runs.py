@@ -3,7 +3,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from server.accounts.models import Team
+from server.tracking import ingestion, services
+from server.tracking.batches import batch_parse
 from server.tracking.models import Project, Run
 
 
@@ -172,6 +177,132 @@ def test_ordering_by_a_metric_summary_puts_runs_without_it_last(api, study):
     assert len(ids) == len(set(ids)) == 12
     ascending = [r["id"] for r in list_runs(api, "ordering=metric:val/acc:max")][:3]
     assert ascending == [study[0]["id"], study[2]["id"], study[1]["id"]]
+
+
+def post_points(api, run_id, series):
+    """Store `series`, {key: values at steps 0, 1, ...}, in one batch."""
+    points = {"key": [], "step": [], "value": []}
+    for key, values in series.items():
+        points["key"] += [key] * len(values)
+        points["step"] += list(range(len(values)))
+        points["value"] += list(values)
+    body = {"batch_id": str(uuid.uuid4()), "points": points}
+    assert api.post(f"/api/v1/runs/{run_id}/metrics/", body, format="json").status_code == 200
+
+
+def test_the_run_list_carries_the_named_summaries_as_the_run_detail_shows_them(api, study):
+    post_points(api, study[0]["id"], {"val/acc": [0.5, 0.7, "NaN"], "train/loss": [2.0, "Infinity"], "lr": [0.1]})
+    post_points(api, study[1]["id"], {"val/acc": [0.9]})
+    listed = {r["id"]: r for r in list_runs(api, "metrics=val/acc,train/loss,never/logged")}
+
+    assert len(listed) == 12
+    for run in study:
+        detail = api.get(f"/api/v1/runs/{run['id']}/").json()["metrics"]
+        assert listed[run["id"]]["metrics"] == {k: v for k, v in detail.items() if k in ("val/acc", "train/loss")}
+    first = listed[study[0]["id"]]["metrics"]
+    assert list(first) == ["val/acc", "train/loss"]  # in the order asked for
+    assert first["val/acc"] == {
+        "count": 3,
+        "first_step": 0,
+        "last_step": 2,
+        "last_value": "NaN",
+        "min": 0.5,
+        "max": 0.7,
+    }
+    assert (first["train/loss"]["min"], first["train/loss"]["max"]) == (2.0, "Infinity")
+    assert listed[study[1]["id"]]["metrics"] == {
+        "val/acc": {"count": 1, "first_step": 0, "last_step": 0, "last_value": 0.9, "min": 0.9, "max": 0.9}
+    }
+    assert listed[study[2]["id"]]["metrics"] == {}
+
+
+def test_metrics_may_be_repeated_and_are_absent_unless_asked_for(api, study):
+    post_points(api, study[0]["id"], {"val/acc": [0.5], "train/loss": [2.0]})
+    repeated = list_runs(api, "metrics=train/loss&metrics=val/acc,train/loss")
+    (shown,) = [r for r in repeated if r["id"] == study[0]["id"]]
+    assert list(shown["metrics"]) == ["train/loss", "val/acc"]
+    assert all("metrics" not in r for r in list_runs(api, "ordering=-metric:val/acc"))
+
+
+def test_metric_summaries_follow_a_metric_ordering_across_pages(api, study):
+    for value, run in zip([0.5, 0.9, 0.7], study[:3], strict=True):
+        post_points(api, run["id"], {"val/acc": [value], "train/loss": [1 - value]})
+    ids, losses, url = [], [], "/api/v1/runs/?project=acme/proj&ordering=-metric:val/acc&metrics=train/loss&page_size=2"
+    while url:
+        body = api.get(url).json()
+        ids += [r["id"] for r in body["results"]]
+        losses += [r["metrics"].get("train/loss", {}).get("last_value") for r in body["results"]]
+        url = body["next"]
+    assert ids[:3] == [study[1]["id"], study[2]["id"], study[0]["id"]]
+    assert losses[:3] == pytest.approx([0.1, 0.3, 0.5])
+    assert losses[3:] == [None] * 9  # every page carries `metrics`, {} for runs without the key
+
+
+def test_listing_runs_with_metrics_costs_one_query_more_for_10_or_200_runs(api):
+    api.get("/api/v1/auth/whoami/")  # the token's first use is recorded once, not counted here
+    project = services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="wide")
+    url = "/api/v1/runs/?project=acme/wide&page_size=200&ordering=-metric:val/acc"
+
+    def queries(query):
+        with CaptureQueriesContext(connection) as captured:
+            response = api.get(url + query)
+        assert response.status_code == 200
+        return len(captured), response.json()["results"]
+
+    def log_runs(n):
+        for _ in range(n):
+            run, _ = services.run_create(project=project, model="m", config={})
+            body = {"batch_id": str(uuid.uuid4()), "points": {"key": ["val/acc", "train/loss"], "step": [0, 0]}}
+            body["points"]["value"] = [0.5, 1.5]
+            ingestion.metrics_ingest(run_pk=run.pk, batch=batch_parse(body, max_points=10))
+
+    log_runs(10)
+    few, _ = queries("&metrics=val/acc,train/loss")
+    plain, _ = queries("")
+    log_runs(190)
+    many, results = queries("&metrics=val/acc,train/loss")
+    assert many == few == plain + 1
+    assert len(results) == 200
+    assert all(r["metrics"]["train/loss"]["last_value"] == 1.5 and len(r["metrics"]) == 2 for r in results)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "metrics=",
+        "metrics=val/acc,,train/loss",
+        "metrics=val/acc&metrics=",
+        "metrics=val/acc,",
+        "metrics=" + "k" * 251,
+        "metrics=" + ",".join(f"k{i}" for i in range(101)),
+        "metrics=val/a%00cc",
+    ],
+)
+def test_a_bad_metrics_parameter_gets_a_400_naming_it(api, study, query):
+    response = api.get(f"/api/v1/runs/?project=acme/proj&{query}")
+    assert response.status_code == 400, query
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == ("invalid", "metrics")
+
+
+def test_a_hundred_distinct_keys_are_accepted_once_repeats_are_dropped(api, study):
+    keys = [f"k{i}" for i in range(100)]
+    assert len(list_runs(api, "metrics=" + ",".join(keys + keys[:5]))) == 12
+
+
+def test_another_teams_runs_and_summaries_stay_unreachable(api, client_for, study):
+    rival = client_for("rival", "mallory")
+    theirs = create_run(rival, project="rival/proj")
+    post_points(rival, theirs["id"], {"val/acc": [0.99]})
+    post_points(api, study[0]["id"], {"val/acc": [0.5]})
+    assert rival.get("/api/v1/runs/?project=acme/proj&metrics=val/acc").status_code == 404
+    assert api.get("/api/v1/runs/?project=rival/proj&metrics=val/acc").status_code == 404
+    mine = list_runs(api, "metrics=val/acc&ordering=-metric:val/acc")
+    assert theirs["id"] not in {r["id"] for r in mine}
+    assert [r["metrics"] for r in mine[:2]] == [
+        {"val/acc": {"count": 1, "first_step": 0, "last_step": 0, "last_value": 0.5, "min": 0.5, "max": 0.5}},
+        {},
+    ]
 
 
 def test_another_teams_run_is_not_found(api, client_for):
