@@ -176,3 +176,9 @@ def test_run_history_by_step_carries_an_x_interval_selection_for_the_zoom() -> N
         assert param["name"] == ZOOM_PARAM
         assert param["select"] == {"type": "interval", "encodings": ["x"]}
     assert "params" not in spec(run_history({"k": _series([1.0, 2.0])}, x="time"))
+
+
+def test_run_history_names_the_keys_it_has_no_points_to_draw_for() -> None:
+    out = spec(run_history({"k": _series([1.0, 2.0]), "late": _series([]), "neg": _series([-1.0])}, log_y=True))
+    assert out["facet"]["sort"][0] == "k"
+    assert "No points to draw for late, neg." in out["title"]["subtitle"]

@@ -212,7 +212,8 @@ def _history_rows(
 ) -> tuple[list[dict[str, Any]], int]:
     """A key's drawable rows, and how many points the log scale left out (values <= 0)."""
     times = list(series.get("time") or [])
-    rows, left_out = [], 0
+    rows: list[dict[str, Any]] = []
+    left_out = 0
     for i, (step, value) in enumerate(zip(series.get("step") or [], series.get("value") or [], strict=False)):
         v, s = finite(value), finite(step)
         t = finite(times[i]) if i < len(times) else None
@@ -251,7 +252,7 @@ def run_history(
     """
     if x not in ("step", "time"):
         raise ValueError(f"x must be 'step' or 'time', got {x!r}")
-    rows, panels, left_out = [], [], 0
+    rows, panels, left_out, blank = [], [], 0, []
     for key, series in metrics.items():
         goal = (goals or {}).get(key)
         shown = len(series.get("step") or [])
@@ -264,6 +265,8 @@ def run_history(
         panels.append(panel)
         rows += [{"panel": panel, **row} for row in kept]
         left_out += dropped
+        if not kept:
+            blank.append(key)
     if not rows:
         if left_out:
             return empty_chart(HISTORY_QUESTION, "Every point is ≤ 0: a log scale cannot draw them.")
@@ -299,6 +302,8 @@ def run_history(
             tooltip=["key:N", *position, alt.Tooltip("value:Q", format=NUMBER)],
         )
     subtitle = ["One panel per metric; each has its own y axis."]
+    if blank:  # a facet has no panel for a key without rows: name it rather than drop it silently
+        subtitle.append(f"No points to draw for {', '.join(blank)}.")
     if log_y:
         subtitle.append("y on a log scale: values ≤ 0 cannot be drawn there and are left out.")
     if smoothing:
