@@ -33,6 +33,29 @@ def test_runs_prints_a_table_of_the_matching_runs(server: Any, project: str, see
     assert len(limited.stdout.splitlines()) == 2
 
 
+def test_runs_shows_the_last_value_of_each_named_metric_as_a_column(
+    server: Any, project: str, seedboard_dir: Path
+) -> None:
+    for seed, acc in ((0, 0.5), (1, 0.75)):
+        with seedboard.init(project=project, model="m", seed=seed, name=f"s{seed}") as run:
+            run.log({"val/acc": acc, "train/loss": 1 - acc})
+    with seedboard.init(project=project, model="m", seed=2, name="s2"):
+        pass  # logs nothing: blank cells
+    env = {"SEEDBOARD_URL": server.url, "SEEDBOARD_TOKEN": server.token, "SEEDBOARD_DIR": str(seedboard_dir)}
+
+    shown = run_cli("runs", project, "--metrics", "val/acc,train/loss", "--ordering=-metric:val/acc", env=env)
+
+    assert shown.returncode == 0, shown.stderr
+    header, *rows = shown.stdout.splitlines()
+    assert header.split() == ["ID", "NAME", "MODEL", "SEED", "STATUS", "CREATED", "val/acc", "train/loss"]
+    assert [row.split()[1] for row in rows] == ["s1", "s0", "s2"]
+    assert rows[0].split()[-2:] == ["0.75", "0.25"] and rows[1].split()[-2:] == ["0.5", "0.5"]
+    assert len(rows[2].split()) == len(rows[0].split()) - 2
+
+    refused = run_cli("runs", project, "--metrics", ",".join(f"k{i}" for i in range(101)), env=env)
+    assert refused.returncode == 1 and "metrics" in refused.stderr
+
+
 def test_login_checks_the_token_and_saves_it_readable_by_the_owner_only(server: Any, tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {"SEEDBOARD_DIR": str(home), "SEEDBOARD_URL": "", "SEEDBOARD_TOKEN": ""}

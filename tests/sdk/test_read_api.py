@@ -76,10 +76,40 @@ def test_run_lists_and_histories_become_data_frames(
     assert len(frame) == 4
     assert sorted(frame["config.optimizer.lr"]) == [0.01, 0.01, 0.1, 0.1]
     assert {"id", "model", "seed", "status", "created_at"} <= set(frame.columns)
+    assert not any(column.startswith("metric") for column in frame.columns)
+    scored = sdk_api.runs(project, model="vit", metrics=["val/acc"], ordering="seed").to_pandas()
+    assert scored["metric.val/acc"].tolist() == pytest.approx([1.0, 1.01, 2.01])
 
     history = sdk_api.history(logged_runs[0].id).to_pandas()
     assert list(history.columns) == ["key", "step", "value", "time"]
     assert history[["key", "step", "value"]].values.tolist() == [["val/acc", 0, 1.0]]
+
+
+def test_runs_carry_the_summaries_of_the_named_metrics_on_every_page(
+    logged_runs: list[seedboard.Run], project: str, sdk_api: seedboard.Api
+) -> None:
+    listed = sdk_api.runs(project, metrics=["val/acc", "never/logged"], ordering="-metric:val/acc", page_size=2)
+
+    assert len(listed) == len(RUNS)  # 4 pages
+    for record in listed:
+        detail = sdk_api.run(record["id"])["metrics"]
+        assert record["metrics"] == {"val/acc": detail["val/acc"]}
+    assert [r["metrics"]["val/acc"]["last_value"] for r in listed[:2]] == pytest.approx([2.01, 2.0])
+    assert listed[0]["metrics"]["val/acc"]["count"] == 1
+    assert list(sdk_api.runs(project, metrics="val/acc", limit=1)[0]["metrics"]) == ["val/acc"]
+    assert "metrics" not in sdk_api.runs(project, limit=1)[0]
+
+
+def test_runs_refuses_metric_keys_the_server_could_not_read_as_given(
+    logged_runs: list[seedboard.Run], project: str, sdk_api: seedboard.Api
+) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        sdk_api.runs(project, metrics=[])
+    with pytest.raises(ValueError, match="comma"):
+        sdk_api.runs(project, metrics=["val/acc,train/loss"])
+    with pytest.raises(seedboard.BadRequestError) as caught:
+        sdk_api.runs(project, metrics=[f"k{i}" for i in range(101)])
+    assert caught.value.status == 400 and caught.value.field == "metrics"
 
 
 def test_another_teams_token_cannot_see_or_write_a_run(server: Any, project: str) -> None:

@@ -112,3 +112,21 @@ def test_the_ranking_frame_flattens_rank_sets_and_leaves_them_missing_below_two_
     assert "rank_set" not in frame.columns and frame["rank_set.lower"][0] == 1
     assert math.isnan(frame["rank_set.upper"][1]) and frame["reasons.rank_set"][1] == "needs 2 seeds"
     assert entries[1]["rank_set"] is None  # the comparison itself is left as the server sent it
+
+
+def test_a_run_list_frame_has_a_float_column_of_the_last_value_of_each_listed_metric() -> None:
+    pytest.importorskip("pandas")
+    summary = {"count": 3, "first_step": 0, "last_step": 2, "min": 0.1, "max": 0.9}
+    runs = seedboard.RunList(
+        [
+            {"id": "a", "config": {"lr": 0.1}, "metrics": {"val/acc": {**summary, "last_value": 0.9},
+                                                           "loss": {**summary, "last_value": "NaN"}}},
+            {"id": "b", "config": {"lr": 0.2}, "metrics": {"loss": {**summary, "last_value": "-Infinity"}}},
+        ]
+    )  # fmt: skip
+    frame = runs.to_pandas()
+    assert [c for c in frame.columns if c.startswith("metric")] == ["metric.val/acc", "metric.loss"]
+    acc, loss = frame["metric.val/acc"].tolist(), frame["metric.loss"].tolist()
+    assert acc[0] == 0.9 and math.isnan(acc[1])  # b never logged val/acc
+    assert math.isnan(loss[0]) and loss[1] == -math.inf
+    assert frame["config.lr"].tolist() == [0.1, 0.2]

@@ -94,6 +94,20 @@ def _filter_params(
     return params
 
 
+def _metric_keys(value: str | Sequence[str] | None) -> list[str]:
+    """The keys of ``runs(metrics=...)``: one or several, as the ``metrics`` parameter."""
+    if value is None:
+        return []
+    keys = [value] if isinstance(value, str) else list(value)
+    if not keys:
+        raise ValueError("metrics is empty: pass None for runs without metric summaries")
+    for key in keys:
+        # The server splits the parameter on commas, so such a key would name two others.
+        if "," in _text("metrics", key):
+            raise ValueError(f"metrics: {key!r} holds a comma, which the server reads as two keys")
+    return list(dict.fromkeys(keys))
+
+
 def _projects(value: str | Sequence[str]) -> list[str]:
     paths = [value] if isinstance(value, str) else list(value)
     if not paths:
@@ -170,6 +184,7 @@ class Api:
         name: str | None = None,
         config: Mapping[str, Any] | None = None,
         ordering: str | None = None,
+        metrics: Sequence[str] | None = None,
         limit: int | None = None,
         page_size: int | None = None,
     ) -> RunList:
@@ -179,8 +194,13 @@ class Api:
         ``config={"optimizer.lr__gt": 0.01, "optimizer.name__in": ["sgd", "adam"]}``.
         `ordering` is ``created_at``, ``name``, ``seed``, ``status`` or
         ``metric:<key>[:last|min|max|count]``, ``-`` first for descending.
+        `metrics` names up to 100 keys whose summaries each record then carries, read
+        with each page: ``run["metrics"]["val/acc"]["last_value"]`` (also ``count``,
+        ``first_step``, ``last_step``, ``min``, ``max``, as `run` gives them). A key the
+        run never logged is absent from its ``metrics``.
         `limit` stops after that many runs.
         """
+        keys = _metric_keys(metrics)
         params: list[tuple[str, Any]] = [("project", project)]
         params += _filter_params(
             status=status,
@@ -193,6 +213,7 @@ class Api:
             tag=tag,
             config=config,
         )
+        params += [("metrics", key) for key in keys]
         size = page_size or (min(limit, MAX_PAGE_SIZE) if limit else 100)
         params.append(("page_size", max(1, min(size, MAX_PAGE_SIZE))))
         return RunList(self._pages("runs/", params, limit=limit))

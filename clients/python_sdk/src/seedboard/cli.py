@@ -57,10 +57,25 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _last_value(run: dict[str, Any], key: str) -> str:
+    """The run's last value of `key` (6 significant digits), "" if it never logged it."""
+    value = ((run.get("metrics") or {}).get(key) or {}).get("last_value")
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return _text(value)  # an int, a non-finite value as the server spells it, or nothing
+
+
 def _cmd_runs(args: argparse.Namespace) -> int:
+    keys = [key for key in (args.metrics or "").split(",") if key]
     with Api(dir=args.dir) as api:
         runs = api.runs(
-            args.project, model=args.model, status=args.status, tag=args.tag, limit=args.limit
+            args.project,
+            model=args.model,
+            status=args.status,
+            tag=args.tag,
+            ordering=args.ordering,
+            metrics=keys or None,
+            limit=args.limit,
         )
     rows = [
         [
@@ -70,10 +85,11 @@ def _cmd_runs(args: argparse.Namespace) -> int:
             _text(r.get("seed")),
             _text(r.get("status")),
             _text(r.get("created_at"))[:19].replace("T", " "),
+            *(_last_value(r, key) for key in keys),
         ]
         for r in runs
     ]
-    print(_table(rows, ["ID", "NAME", "MODEL", "SEED", "STATUS", "CREATED"]))
+    print(_table(rows, ["ID", "NAME", "MODEL", "SEED", "STATUS", "CREATED", *keys]))
     return 0
 
 
@@ -100,6 +116,14 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--model")
     runs.add_argument("--status")
     runs.add_argument("--tag")
+    runs.add_argument(
+        "--metrics", help="comma-separated metric keys: a column of each one's last value"
+    )
+    runs.add_argument(
+        "--ordering",
+        help="created_at, name, seed, status or metric:KEY[:min|max|count]; "
+        "descending with '-' and '=': --ordering=-metric:val/acc",
+    )
     runs.add_argument("--limit", type=int, default=50, help="at most this many runs (default 50)")
     runs.add_argument("--dir", help="SEEDBOARD_DIR holding the settings")
     runs.set_defaults(func=_cmd_runs)

@@ -12,6 +12,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .encoding import decode_value
+
 if TYPE_CHECKING:  # pandas is an optional extra
     import pandas
 
@@ -58,6 +60,11 @@ def _float(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
+def _wire_float(value: Any) -> float:
+    """A metric value as sent (a number, "NaN", "Infinity", "-Infinity" or null) as a float."""
+    return math.nan if value is None else decode_value(value)
+
+
 class RecordList(list[dict[str, Any]]):
     """A list of plain records (dicts) as the server sends them.
 
@@ -84,17 +91,28 @@ class RecordList(list[dict[str, Any]]):
 
 
 class RunList(RecordList):
-    """A list of run records (dicts, as the server sends them)."""
+    """A list of run records (dicts, as the server sends them).
+
+    Listed with ``metrics=[...]``, each record has ``metrics``: ``{key: summary}`` with
+    ``count``, ``first_step``, ``last_step``, ``last_value``, ``min`` and ``max`` of each
+    named key the run logged (non-finite values as the strings ``"NaN"``, ``"Infinity"``).
+    """
 
     def to_pandas(self) -> pandas.DataFrame:
-        """One row per run; `config` and `summary` are flattened to ``config.a.b`` columns."""
+        """One row per run; `config` and `summary` are flattened to ``config.a.b`` columns,
+        and each listed metric's last value is a ``metric.<key>`` column of floats (NaN where
+        the run never logged it)."""
         pd = _require_pandas()
+        keys = list(dict.fromkeys(key for record in self for key in record.get("metrics") or {}))
         rows = []
         for record in self:
             row = {k: v for k, v in record.items() if k not in ("config", "summary", "metrics")}
             for part in ("config", "summary"):
                 for k, v in (record.get(part) or {}).items():
                     _flatten(f"{part}.{k}", v, row)
+            summaries = record.get("metrics") or {}
+            for key in keys:
+                row[f"metric.{key}"] = _wire_float((summaries.get(key) or {}).get("last_value"))
             rows.append(row)
         frame: pandas.DataFrame = pd.DataFrame(rows)
         return frame
