@@ -39,16 +39,23 @@ class RunCharts:
     metrics: dict[str, dict[str, Any]]  # the run-history endpoint's `metrics`, downsampled
 
 
-def run_charts(*, run: Run, keys: Sequence[str]) -> RunCharts:
+def run_charts(*, run: Run, keys: Sequence[str], min_step: int | None = None, max_step: int | None = None) -> RunCharts:
     """The chosen keys' histories (default: the first RUN_MAX_CHART_KEYS by name), at most
     RUN_MAX_POINTS points per series and RUN_MAX_CHART_ROWS in all (min/max buckets on the
-    server, as the API's max_points)."""
+    server, as the API's max_points), within [min_step, max_step] when given: a zoom spends the
+    same points on the narrower range."""
     logged = tracking_selectors.run_metric_keys(run=run)
     chosen = [key for key in dict.fromkeys(keys) if key in logged][: tracking_selectors.MAX_KEYS_PER_HISTORY]
     shown = chosen or logged[:RUN_MAX_CHART_KEYS]
     more = 0 if chosen else max(0, len(logged) - RUN_MAX_CHART_KEYS)
     per_series = min(RUN_MAX_POINTS, RUN_MAX_CHART_ROWS // max(1, len(shown)))
-    histories = tracking_selectors.run_histories(run=run, keys=shown, max_points=per_series) if shown else {}
+    histories = (
+        tracking_selectors.run_histories(
+            run=run, keys=shown, max_points=per_series, min_step=min_step, max_step=max_step
+        )
+        if shown
+        else {}
+    )
     metrics = {
         key: {
             "step": h.series.steps.tolist(),

@@ -1,23 +1,32 @@
 """The run page and the JSON its script polls while the run is running.
 
 Access is the API's: `tracking.selectors.run_get` with the signed-in user, so another team's
-run is a 404 page. Histories are downsampled on the server (`page_selectors.run_charts`).
+run is a 404 page. Histories are downsampled on the server (`page_selectors.run_charts`); a
+zoom (?min_step=&max_step=, set by brushing the chart, see static/web/zoom.js) asks the server
+for that step range, so it comes at full resolution up to the same point cap.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from server.core.errors import NotFound
+from server.core.errors import InvalidInput, NotFound
+from server.tracking.batches import MAX_STEP
 from server.tracking.models import Run
 from server.tracking.selectors import run_get, run_metric_summaries
 from server.web import page_selectors
 from server.web.charts import curves
+from server.web.compare_views import SMOOTHING_CHOICES
 from server.web.views import _page, _user
 
 X_CHOICES = ("step", "time")
+ZOOM_FIELDS = {"min_step": "From step", "max_step": "To step"}
+WHOLE_NUMBER = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() also takes "²"
 
 
 def _run(request: HttpRequest, run_id: str) -> Run:
@@ -27,21 +36,85 @@ def _run(request: HttpRequest, run_id: str) -> Run:
         raise Http404(exc.message) from exc
 
 
+def _step_range(request: HttpRequest) -> tuple[int | None, int | None]:
+    """?min_step=&max_step= as steps (blank: open-ended); InvalidInput says what is wrong."""
+    bounds = []
+    for name, label in ZOOM_FIELDS.items():
+        raw = request.GET.get(name, "").strip()
+        if raw and not (WHOLE_NUMBER.fullmatch(raw) and int(raw) <= MAX_STEP):
+            raise InvalidInput(f"{label} must be a whole number from 0 to {MAX_STEP}, not “{raw}”.", field=name)
+        bounds.append(int(raw) if raw else None)
+    low, high = bounds
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(f"From step ({low:,}) is after To step ({high:,}).", field="min_step")
+    return low, high
+
+
+@dataclass(frozen=True)
+class ChartChoices:
+    """The run chart's URL state: x axis, log y, EMA weight and step range (zoom)."""
+
+    x: str
+    log: bool
+    smooth: str  # one of SMOOTHING_CHOICES, as the form sends it
+    min_step: int | None
+    max_step: int | None
+    zoom_error: str | None  # an invalid range: the chart is drawn unzoomed, the page answers 400
+
+    @classmethod
+    def parse(cls, request: HttpRequest) -> ChartChoices:
+        x, smooth = request.GET.get("x", "step"), request.GET.get("smooth", "0")
+        try:
+            (min_step, max_step), error = _step_range(request), None
+        except InvalidInput as exc:
+            (min_step, max_step), error = (None, None), exc.message
+        return cls(
+            x=x if x in X_CHOICES else "step",
+            log=request.GET.get("log") == "1",
+            smooth=smooth if smooth in SMOOTHING_CHOICES else "0",
+            min_step=min_step,
+            max_step=max_step,
+            zoom_error=error,
+        )
+
+    @property
+    def zoomed(self) -> bool:
+        return self.min_step is not None or self.max_step is not None
+
+
+def _unzoomed_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    for name in ZOOM_FIELDS:
+        query.pop(name, None)
+    return query.urlencode()
+
+
 @require_GET
 @login_required
 def run(request: HttpRequest, run_id: str) -> HttpResponse:
     found = _run(request, run_id)
-    x = request.GET.get("x", "step")
-    x = x if x in X_CHOICES else "step"
-    charts = page_selectors.run_charts(run=found, keys=request.GET.getlist("key"))
+    choices = ChartChoices.parse(request)
+    charts = page_selectors.run_charts(
+        run=found, keys=request.GET.getlist("key"), min_step=choices.min_step, max_step=choices.max_step
+    )
     goals = {m["key"]: m["goal"] for m in page_selectors.project_metrics(project=found.project)}
-    spec = curves.run_history(charts.metrics, goals={k: goals[k] for k in charts.shown if k in goals}, x=x)
+    spec = curves.run_history(
+        charts.metrics,
+        goals={k: goals[k] for k in charts.shown if k in goals},
+        x=choices.x,
+        log_y=choices.log,
+        smoothing=float(choices.smooth) or None,
+    )
     return _page(
         request,
         "web/run.html",
         {
             "run": found,
-            "x": x,
+            "choices": choices,
+            "smoothing_choices": SMOOTHING_CHOICES,
+            "zoom_input": {name: request.GET.get(name, "").strip() for name in ZOOM_FIELDS},  # as typed
+            "zoom_param": curves.ZOOM_PARAM if choices.x == "step" else None,
+            "unzoomed_query": _unzoomed_query(request),
             "charts": charts,
             "chosen": request.GET.getlist("key"),
             "history_spec": spec.to_dict() if charts.shown else None,
@@ -50,6 +123,7 @@ def run(request: HttpRequest, run_id: str) -> HttpResponse:
             "metric_summaries": run_metric_summaries(run=found),
             "status_state": page_selectors.run_status(run=found),
         },
+        status=400 if choices.zoom_error else 200,
     )
 
 

@@ -123,3 +123,76 @@ def test_the_project_runs_table_links_run_names_to_the_run_page(
     assert f'href="/runs/{two_teams["acme"]["id"]}/"' in body
     for tab in ["variants", "seeds", "hyperparameters"]:
         assert f'href="/acme/vision/{tab}/"' in body
+
+
+def _rows(body: str, key: str) -> list[dict[str, object]]:
+    spec = _chart(body, "chart-run-history")
+    return [row for data in dict(spec["datasets"]).values() for row in data if row["key"] == key]  # type: ignore[call-overload]
+
+
+def test_a_zoomed_run_page_draws_only_the_range_and_in_more_detail(alice: Client, logged_run: Run) -> None:
+    unzoomed = _rows(alice.get(f"/runs/{logged_run.uuid}/").content.decode(), "train/loss")
+    assert 0 < len(unzoomed) <= RUN_MAX_POINTS < 3000  # downsampled: min/max buckets over 3,000 steps
+    response = alice.get(f"/runs/{logged_run.uuid}/?min_step=1000&max_step=1499")
+    assert response.status_code == 200
+    body = response.content.decode()
+    zoomed = _rows(body, "train/loss")
+    steps = sorted(int(row["step"]) for row in zoomed)  # type: ignore[call-overload]
+    assert steps == list(range(1000, 1500))  # every logged step of the range, nothing outside it
+    assert len(zoomed) > 2 * sum(1000 <= int(row["step"]) <= 1499 for row in unzoomed)  # type: ignore[call-overload]
+    assert _rows(body, "val/acc") == []  # logged at steps 0-2 only
+    assert 'value="1000"' in body and 'value="1499"' in body
+    assert "Zoomed to steps 1000 to 1499" in body
+    assert f'href="/runs/{logged_run.uuid}/">Reset zoom</a>' in body
+
+
+def test_an_open_ended_zoom_keeps_the_other_choices_in_its_reset_link(alice: Client, logged_run: Run) -> None:
+    body = alice.get(f"/runs/{logged_run.uuid}/?key=train/loss&min_step=2990&log=1").content.decode()
+    assert sorted(int(row["step"]) for row in _rows(body, "train/loss")) == list(range(2990, 3000))  # type: ignore[call-overload]
+    assert "Zoomed to steps 2990 to the last" in body
+    assert f'href="/runs/{logged_run.uuid}/?key=train%2Floss&amp;log=1">Reset zoom</a>' in body
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("min_step=abc", "From step must be a whole number"),
+        ("max_step=-5", "To step must be a whole number"),
+        ("min_step=1.5", "From step must be a whole number"),
+        ("max_step=99999999999999999999", "To step must be a whole number"),
+        ("min_step=20&max_step=10", "From step (20) is after To step (10)."),
+    ],
+)
+def test_an_invalid_zoom_is_a_400_page_that_says_why_and_draws_every_step(
+    alice: Client, logged_run: Run, query: str, message: str
+) -> None:
+    response = alice.get(f"/runs/{logged_run.uuid}/?{query}")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert message in body and 'role="alert"' in body
+    assert max(int(row["step"]) for row in _rows(body, "train/loss")) == 2999  # type: ignore[call-overload]
+
+
+def test_log_scale_and_smoothing_are_url_state(alice: Client, logged_run: Run) -> None:
+    body = alice.get(f"/runs/{logged_run.uuid}/?log=1&smooth=0.6").content.decode()
+    spec = _chart(body, "chart-run-history")
+    layers = spec["spec"]["layer"]  # type: ignore[index]
+    assert [layer["encoding"]["y"]["field"] for layer in layers] == ["value", "smoothed"]
+    assert all(layer["encoding"]["y"]["scale"]["type"] == "log" for layer in layers)
+    assert all("smoothed" in row for row in _rows(body, "train/loss"))
+    assert 'name="log" value="1" checked' in body and '<option value="0.6" selected>' in body
+    assert spec["params"][0]["name"] == "zoom" and 'data-zoom-param="zoom"' in body  # type: ignore[index]
+
+    # An unknown weight is no smoothing, as on the compare page; a wall-time axis has no brush.
+    body = alice.get(f"/runs/{logged_run.uuid}/?smooth=0.5&x=time").content.decode()
+    spec = _chart(body, "chart-run-history")
+    assert "layer" not in spec["spec"] and "params" not in spec  # type: ignore[operator]
+    assert "data-zoom-param" not in body
+
+
+def test_another_teams_run_is_a_404_whatever_the_chart_choices(
+    alice: Client, two_teams: dict[str, dict[str, object]]
+) -> None:
+    rival = two_teams["rival"]["id"]
+    for query in ["min_step=0&max_step=10", "min_step=oops", "log=1&smooth=0.9"]:
+        assert alice.get(f"/runs/{rival}/?{query}").status_code == 404, query
