@@ -59,5 +59,6 @@ bench: $(VENV)/.installed
 	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/ingest.py
 	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/history.py
 	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/recompute.py
+	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/runlist.py
 	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/ui.py
 	$(PY) bench/stats.py
