@@ -1,4 +1,4 @@
-"""A project's variants, seeds and hyperparameters tabs.
+"""A project's tabs: runs, variants, seeds and hyperparameters.
 
 Thin views: each parses its query string (metric, task, model, param, delta: the page's state),
 reads the per-variant statistics exactly as the API's variants endpoint does (queueing their
@@ -12,13 +12,13 @@ import math
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from server.core.errors import InvalidInput, NotFound
-from server.tracking.models import Project
-from server.tracking.selectors import project_get
-from server.web import page_selectors
+from server.core.errors import InvalidInput, NotFound, error_body
+from server.tracking.models import Project, Run
+from server.tracking.selectors import metric_keys_parse, project_get
+from server.web import page_selectors, runs_table
 from server.web.charts import distributions, hyperparameters, seeds
 from server.web.views import _page, _user
 
@@ -47,6 +47,65 @@ def _state(request: HttpRequest, project: Project, tab: str) -> dict[str, Any]:
     return state
 
 
+def _query(request: HttpRequest, **changes: str | None) -> str:
+    """This page's query string with some parameters replaced (None: removed)."""
+    query = request.GET.copy()
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value is not None:
+            query[name] = value
+    return f"?{query.urlencode()}"
+
+
+@require_GET
+@login_required
+def runs(request: HttpRequest, team: str, project: str) -> HttpResponse:
+    """The runs table (runs_table.py): filters, sort, metric and config columns, cursor pages."""
+    found = _project(request, team, project)
+    metric_keys = [m["key"] for m in page_selectors.project_metrics(project=found)]
+    config_paths = runs_table.project_config_paths(project=found)
+    state = runs_table.table_state(request.GET, metric_keys=metric_keys, config_paths=config_paths)
+    try:
+        page, error = runs_table.table_page(project=found, state=state), None
+    except InvalidInput as exc:  # a filter, ordering or cursor the API would refuse: say which
+        page, error = runs_table.TablePage(rows=[], next_cursor=None), exc.message
+    sort_links = {
+        column: _query(request, ordering=ordering, cursor=None)
+        for column, ordering in runs_table.ordering_links(state).items()
+    }
+    context = {
+        "project": found,
+        "state": state,
+        "page": page,
+        "error": error,
+        "metric_keys": metric_keys,
+        "config_paths": sorted(set(config_paths) | set(state.columns)),
+        "page_sizes": runs_table.PAGE_SIZES,
+        "sort_links": sort_links,
+        "next_link": _query(request, cursor=page.next_cursor) if page.next_cursor else None,
+        "first_link": _query(request, cursor=None) if state.cursor else None,
+        "plain_filters": {name: state.params.get(name, [""])[0] for name in ("status", "model", "task", "tag", "name")},
+        "statuses": Run.Status.values,
+        "running": any(row.run.status == "running" for row in page.rows),
+    }
+    return _page(request, "web/project.html", context, status=400 if error else 200)
+
+
+@require_GET
+@login_required
+def runs_live(request: HttpRequest, team: str, project: str) -> JsonResponse:
+    """Status and the chosen metrics' summaries of the listed runs (?run=...&metrics=...): the
+    runs table polls it for its running rows and updates them in place."""
+    found = _project(request, team, project)
+    try:
+        rows = runs_table.live_rows(
+            project=found, run_ids=request.GET.getlist("run"), metrics=metric_keys_parse(request.GET.getlist("metrics"))
+        )
+    except InvalidInput as exc:
+        return JsonResponse(error_body(exc.code, exc.message, exc.field), status=exc.status)
+    return JsonResponse({"runs": rows})
+
+
 def _labels(blocks: list[dict[str, Any]]) -> dict[str, str]:
     return {str(b.get("variant", "")): str(b.get("label") or b.get("variant", "")) for b in blocks}
 
@@ -57,7 +116,7 @@ def variants(request: HttpRequest, team: str, project: str) -> HttpResponse:
     state = _state(request, _project(request, team, project), "variants")
     stats = state["stats"]
     blocks = stats.results if stats else []
-    state["blocks"] = blocks
+    state["blocks"] = page_selectors.variant_rows(blocks)
     state["final_spec"] = (
         distributions.final_scores(blocks, metric=stats.metric, goal=stats.goal, labels=_labels(blocks)).to_dict()
         if stats

@@ -19,7 +19,6 @@ from server.tracking.models import Project, Run
 
 RUNNING_LIMIT = 50
 COMPARISONS_LIMIT = 10
-PROJECT_RUNS_LIMIT = 500
 SEARCH_LIMIT = 100
 
 
@@ -75,10 +74,6 @@ def runs_search(*, user: User, text: str, limit: int = SEARCH_LIMIT) -> list[Run
     if not text:
         return []
     return list(_readable_runs(user).filter(name__icontains=text).order_by("-created_at", "-id")[:limit])
-
-
-def project_runs(*, project: Project, limit: int = PROJECT_RUNS_LIMIT) -> list[Run]:
-    return list(Run.objects.filter(project=project).select_related("variant").order_by("-created_at", "-id")[:limit])
 
 
 def comparisons_recent(*, user: User, limit: int = COMPARISONS_LIMIT) -> list[Comparison]:

@@ -25,6 +25,7 @@ urlpatterns = [
     path("compare/<str:comparison_id>/pairs.csv", compare_views.compare_pairs_csv, name="compare_pairs_csv"),
     path("runs/<str:run_id>/", run_views.run, name="run"),
     path("runs/<str:run_id>/status.json", run_views.run_status, name="run_status"),
+    path("<str:team>/<str:project>/runs.json", project_views.runs_live, name="project_runs_live"),
     path("<str:team>/<str:project>/variants/", project_views.variants, name="project_variants"),
     path("<str:team>/<str:project>/seeds/", project_views.seeds_page, name="project_seeds"),
     path(
@@ -33,5 +34,5 @@ urlpatterns = [
         name="project_hyperparameters",
     ),
     # Last: any other two-segment path is a team's project (slugs may contain '.', so <str>).
-    path("<str:team>/<str:project>/", views.project, name="project"),
+    path("<str:team>/<str:project>/", project_views.runs, name="project"),
 ]

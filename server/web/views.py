@@ -16,7 +16,6 @@ from server.accounts import selectors as account_selectors
 from server.accounts import services as account_services
 from server.core.errors import NotFound
 from server.core.throttling import address_throttle_wait
-from server.tracking.selectors import project_get
 from server.web import selectors
 from server.web.errors import error_page
 from server.web.specs import runs_per_project_spec
@@ -49,16 +48,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "runs_chart": runs_per_project_spec(records) if records else None,
         },
     )
-
-
-@require_GET
-@login_required
-def project(request: HttpRequest, team: str, project: str) -> HttpResponse:
-    try:
-        found = project_get(user=_user(request), team_slug=team, project_slug=project)
-    except NotFound as exc:  # another team's project: 404, as the API answers
-        raise Http404(exc.message) from exc
-    return _page(request, "web/project.html", {"project": found, "runs": selectors.project_runs(project=found)})
 
 
 @require_GET
