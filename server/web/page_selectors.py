@@ -131,6 +131,39 @@ def _finite(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def variant_rows(blocks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The variants tab's rows: each block with its outlier seeds and, for the inline interval
+    bar, the mean and 95% interval as percentages of one axis shared by every row (the span of
+    all intervals and means), so the bars compare at a glance."""
+    ends = [
+        value
+        for block in blocks
+        for value in (_finite(block.get("ci_low")), _finite(block.get("ci_high")), _finite(block.get("mean")))
+        if value is not None
+    ]
+    low, high = (min(ends), max(ends)) if ends else (0.0, 1.0)
+    span = high - low or 1.0
+
+    def at(value: Any) -> float | None:
+        number = _finite(value)
+        return None if number is None else round(100 * (number - low) / span, 2)
+
+    rows = []
+    for block in blocks:
+        seeds, outliers = list(block.get("seeds") or []), list(block.get("outliers") or [])
+        ci_low, ci_high = at(block.get("ci_low")), at(block.get("ci_high"))
+        rows.append(
+            {
+                **block,
+                "outlier_seeds": [seeds[i] if i < len(seeds) else f"#{i}" for i in outliers],
+                "bar": None
+                if ci_low is None or ci_high is None
+                else {"x": ci_low, "width": max(ci_high - ci_low, 0.5), "mean": at(block.get("mean"))},
+            }
+        )
+    return rows
+
+
 def seed_plans(*, blocks: Sequence[Mapping[str, Any]], delta: float | None) -> list[dict[str, Any]]:
     """Per variant: n, std, CV, the minimum detectable difference at the current n (against a
     variant with the same std and n) and, for a difference `delta`, the seeds per variant needed

@@ -14,19 +14,12 @@ from server.accounts.models import Team
 from server.stats.models import MetricStats
 from server.tracking import services as tracking_services
 from server.tracking.models import Project
+from server.web.page_selectors import variant_rows
 from tests.stats.conftest import eager_tasks  # noqa: F401  (a fixture)
-from tests.web.conftest import PASSWORD
 from tests.web.pages_study import FINAL, log_pages_study
 
 pytestmark = pytest.mark.django_db
 TABS = ["variants", "seeds", "hyperparameters"]
-
-
-@pytest.fixture
-def alice(two_teams: object) -> Client:
-    client = Client()
-    assert client.login(username="alice", password=PASSWORD)
-    return client
 
 
 @pytest.fixture
@@ -115,3 +108,29 @@ def test_the_hyperparameters_tab_draws_three_charts(
         assert _chart(body, chart)
     tuning = json.dumps(_chart(body, "chart-tuning"))
     assert "from the 9 trials run" in tuning  # vit's runs only
+
+
+def test_variant_rows_share_one_axis_for_the_interval_bars_and_name_outlier_seeds() -> None:
+    blocks = [
+        {"variant": "a", "mean": 0.5, "ci_low": 0.4, "ci_high": 0.6, "seeds": [10, 11, 12, 13], "outliers": [2]},
+        {"variant": "b", "mean": 0.9, "ci_low": 0.8, "ci_high": 1.0, "seeds": [1, 2], "outliers": []},
+        {"variant": "c", "mean": 0.7, "ci_low": None, "ci_high": None, "seeds": [5], "outliers": []},
+    ]
+    rows = {row["variant"]: row for row in variant_rows(blocks)}
+    # The axis spans 0.4..1.0: a's interval is its first third, b's the last third.
+    assert rows["a"]["bar"] == {
+        "x": 0.0,
+        "width": pytest.approx(33.33, abs=0.01),
+        "mean": pytest.approx(16.67, abs=0.01),
+    }
+    assert rows["b"]["bar"]["x"] == pytest.approx(66.67, abs=0.01) and rows["b"]["bar"]["mean"] == pytest.approx(
+        83.33, abs=0.01
+    )
+    assert rows["c"]["bar"] is None  # one seed: no interval to draw
+    assert rows["a"]["outlier_seeds"] == [12] and rows["b"]["outlier_seeds"] == []
+
+
+def test_the_variants_tab_draws_an_interval_bar_per_variant(alice: Client, computed) -> None:
+    body = alice.get("/acme/hp/variants/?metric=val/acc").content.decode()
+    assert body.count('<svg class="interval-bar"') == len(FINAL)
+    assert "Outlier seeds" in body
