@@ -124,7 +124,7 @@ def test_ranks_are_a_permutation_and_ignore_a_common_shift(groups: list[list[int
     if all(len(g) >= 2 for g in groups):
         assert math.isclose(sum(p_best), 1.0)  # type: ignore[arg-type]
     else:  # a one-seed variant has none (its value is not certain), the others share the rest
-        assert all((p is None) == (e.n < 2) for p, e in zip(p_best, ranking.entries))
+        assert all((p is None) == (e.n < 2) for p, e in zip(p_best, ranking.entries, strict=True))
         assert sum(p for p in p_best if p is not None) <= 1.0 + 1e-9
     assert ranking.leader in ranking.top_group
     shifted = variants_rank({name: [v + c for v in g] for name, g in scores.items()}, goal=goal, n_boot=B)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from server.accounts.services import user_set_password
@@ -30,3 +31,11 @@ def two_teams(client_for: Callable[..., APIClient]) -> dict[str, dict[str, objec
     }
     user_set_password(username="alice", password=PASSWORD)
     return runs
+
+
+@pytest.fixture
+def alice(two_teams: object) -> Client:
+    """alice signed in through the sign-in form's backend (a session, as a browser holds)."""
+    client = Client()
+    assert client.login(username="alice", password=PASSWORD)
+    return client

@@ -25,13 +25,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alice(two_teams: object) -> Client:
-    client = Client()
-    assert client.login(username="alice", password=PASSWORD)
-    return client
-
-
-@pytest.fixture
 def study(two_teams: object) -> tuple[Project, dict[str, str]]:
     project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="study")
     return project, log_study(project)

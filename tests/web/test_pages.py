@@ -15,13 +15,6 @@ from tests.web.conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice(two_teams: object) -> Client:
-    client = Client()
-    assert client.login(username="alice", password=PASSWORD)
-    return client
-
-
 def test_a_signed_out_visitor_is_sent_to_the_sign_in_page(client: Client) -> None:
     for path in ["/", "/tokens/", "/search/?q=x", "/acme/vision/"]:
         response = client.get(path)

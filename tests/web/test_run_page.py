@@ -13,16 +13,8 @@ from server.tracking import services as tracking_services
 from server.tracking.models import Run
 from server.web.page_selectors import RUN_MAX_CHART_KEYS, RUN_MAX_POINTS
 from tests.stats.conftest import log_run
-from tests.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def alice(two_teams: object) -> Client:
-    client = Client()
-    assert client.login(username="alice", password=PASSWORD)
-    return client
 
 
 @pytest.fixture
