@@ -109,7 +109,9 @@ def _smoothing(request: HttpRequest) -> str:
 
 
 def _spec(chart: Any) -> dict[str, Any]:
-    return dict(chart.to_dict())
+    # Not validated against the Vega-Lite schema here (a third of the page's time at issue
+    # size): every builder's output is validated by its unit tests in tests/web_charts/.
+    return dict(chart.to_dict(validate=False))
 
 
 def _task_section(

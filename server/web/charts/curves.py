@@ -155,8 +155,10 @@ def learning_curves(
         alt.Tooltip("n:Q", title="seeds present n(step)"),
         alt.Tooltip("n_runs:Q", title="seeds"),
     ]
+    # The rows are the layer's data, not each layer's: Altair deep-copies a chart's inline rows
+    # whenever it copies the chart (every encode and transform), which was most of the page's time.
     data = inline(rows)
-    base = alt.Chart(data)
+    base = alt.Chart()
     band = "isValid(datum.ci_low) && isValid(datum.ci_high)"
     layers: list[alt.Chart] = [
         # Lighter band and dashed line everywhere, the full band and solid line where every seed is present.
@@ -204,7 +206,7 @@ def learning_curves(
     ]
     if smoothing:
         subtitle.append(f"Smoothed: debiased EMA, weight {smoothing:g} (faint line: unsmoothed mean).")
-    return alt.layer(*layers, title=titled(QUESTION, subtitle)).properties(width=WIDTH, height=320)
+    return alt.layer(*layers, data=data, title=titled(QUESTION, subtitle)).properties(width=WIDTH, height=320)
 
 
 def _history_rows(
