@@ -25,6 +25,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -204,6 +206,39 @@ def scratch_database() -> str:
     return urlunparse(parsed._replace(path=f"/{name}"))
 
 
+def wait_healthy(url: str, attempts: int = 150) -> None:
+    """Until the server at `url` answers /healthz; SystemExit if it never does."""
+    for _ in range(attempts):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    sys.exit(f"the server at {url} did not start")
+
+
+@contextmanager
+def bench_server(env: dict[str, str], *, port: int, workers: int) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
+    """The scratch database migrated, a token of team bench, and gunicorn serving it:
+    (url, token, gunicorn process), stopped on exit."""
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
+    token = subprocess.run(
+        [sys.executable, "manage.py", "createtoken", "--team", "bench", "--user", "bench"],
+        cwd=REPO, env=env, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "server.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--log-level", "warning"], cwd=REPO, env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url)
+        yield url, token, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=100)
@@ -217,23 +252,7 @@ def main() -> None:
            "DJANGO_SETTINGS_MODULE": "server.settings", "BENCH_SDK_DIR": str(sdk_dir),
            "PYTHONPATH": str(REPO)}  # fmt: skip
     os.environ.update(env)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
-    token = subprocess.run(
-        [sys.executable, "manage.py", "createtoken", "--team", "bench", "--user", "bench"],
-        cwd=REPO, env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "server.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", str(args.workers), "--log-level", "warning"], cwd=REPO, env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{args.port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    with bench_server(env, port=args.port, workers=args.workers) as (url, token, server):
         total = args.runs * args.steps * len(KEYS)
         print(f"study: {args.runs} runs x {len(KEYS)} keys x {args.steps} steps = {total:,} points; "
               f"gunicorn {args.workers} sync workers; {os.cpu_count()} cores")  # fmt: skip
@@ -253,9 +272,6 @@ def main() -> None:
                 f"client {p['client_us']:.2f} us, web {p['web_us']:.2f} us, PostgreSQL {p['pg_us']:.2f} us; "
                 f"web peak memory {p['peak_mb']:.0f} MB"
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     raw = raw_copy_rate(args.runs, args.steps)
     print(f"raw binary COPY through the service layer, 1 process: {raw:,.0f} points/s")
     for label, p in phases.items():

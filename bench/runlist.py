@@ -14,13 +14,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -56,28 +53,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8798)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    from ingest import scratch_database
+    from ingest import bench_server, scratch_database
 
     env = {**os.environ, "DATABASE_URL": scratch_database(), "SEEDBOARD_THROTTLE_ENABLED": "false", "REDIS_URL": "",
            "DJANGO_SETTINGS_MODULE": "server.settings", "SEEDBOARD_DIR": str(REPO / "var" / "bench-sdk")}  # fmt: skip
     os.environ.update(env)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
-    token = subprocess.run(
-        [sys.executable, "manage.py", "createtoken", "--team", "bench", "--user", "bench"],
-        cwd=REPO, env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "server.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", str(args.workers), "--log-level", "warning"], cwd=REPO, env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{args.port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    with bench_server(env, port=args.port, workers=args.workers) as (url, token, _):
         log_study(url, token, "bench/table", args.runs, args.steps)
         import seedboard
 
@@ -108,9 +89,6 @@ def main() -> None:
                 f"best {min(times) * 1000:7.1f} ms"
             )
         print(f"speed-up (medians): {statistics.median(before) / statistics.median(after):.0f}x")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

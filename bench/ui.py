@@ -264,7 +264,7 @@ def main() -> None:
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
-    from ingest import scratch_database
+    from ingest import scratch_database, wait_healthy
 
     base_url = os.environ.get("DATABASE_URL", "")
     if base_url.startswith("postgres"):  # its own scratch database, so the other benchmarks' stays
@@ -286,16 +286,7 @@ def main() -> None:
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "server.wsgi:application"], cwd=REPO, env=server_env)
     base = f"http://127.0.0.1:{port}"
     try:
-        import httpx
-
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            sys.exit("gunicorn did not start")
+        wait_healthy(base)
         results = browse(base, paths, args.repeats)
     finally:
         server.terminate()
@@ -304,7 +295,7 @@ def main() -> None:
         results,
         {
             "compare": f"{args.variants} variants x {args.seeds} seeds x {args.steps:,} steps per run",
-            "project": f"{args.project_runs:,} runs (the page lists the newest 500; no chart: done at load)",
+            "project": f"{args.project_runs:,} runs (the first 50 rows with 3 metric columns; no chart: done at load)",
             "run": f"{args.keys} keys x {args.steps:,} steps",
         },
     )
