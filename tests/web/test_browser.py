@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, Response, sync_playwright
+from playwright.sync_api import ConsoleMessage, Locator, Page, Response, sync_playwright
 
 from tests.conftest import REPO, ServerProcess
 from tests.web.conftest import PASSWORD
@@ -80,6 +80,17 @@ def browser_page(seedboard_server: ServerProcess, two_teams: object) -> Iterator
             yield page, problems, seedboard_server.url
         finally:
             browser.close()
+
+
+def tick_two_and_compare(page: Page, boxes: Locator, button: str) -> None:
+    """Tick the first and last of `boxes`, press `button`: the comparison form opens with their
+    two variants chosen (acme/hp's val/acc)."""
+    boxes.first.check()
+    boxes.last.check()
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).click()
+    assert "/compare/new/?project=acme%2Fhp&metric=val%2Facc&variant=" in page.url
+    assert page.url.count("variant=") == 2
 
 
 def _sign_in(page: Page) -> None:

@@ -18,7 +18,15 @@ from server.tracking import services as tracking_services
 from tests.conftest import ServerProcess
 from tests.stats.conftest import eager_tasks, log_run  # noqa: F401  (eager_tasks: a fixture)
 from tests.web.pages_study import log_pages_study
-from tests.web.test_browser import CHROMIUM, COUNT_MARKS, SCREENSHOTS, Problems, _sign_in, browser_page  # noqa: F401
+from tests.web.test_browser import (  # noqa: F401
+    CHROMIUM,
+    COUNT_MARKS,
+    SCREENSHOTS,
+    Problems,
+    _sign_in,
+    browser_page,
+    tick_two_and_compare,
+)
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
@@ -86,12 +94,7 @@ def test_the_project_tabs_draw_every_chart(
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
     page.goto("/acme/hp/variants/?metric=val/acc")
-    page.locator("input[name=variant]").nth(0).check()
-    page.locator("input[name=variant]").nth(1).check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Compare selected variants").click()
-    assert "/compare/new/?project=acme%2Fhp&metric=val%2Facc&variant=" in page.url
-    assert page.url.count("variant=") == 2
+    tick_two_and_compare(page, page.locator("input[name=variant]"), "Compare selected variants")
     assert not problems.items, problems.items
 
 

@@ -15,7 +15,14 @@ from server.accounts.models import Team
 from server.tracking import services as tracking_services
 from tests.conftest import ServerProcess
 from tests.web.pages_study import FINAL, log_pages_study
-from tests.web.test_browser import CHROMIUM, SCREENSHOTS, Problems, _sign_in, browser_page  # noqa: F401
+from tests.web.test_browser import (  # noqa: F401
+    CHROMIUM,
+    SCREENSHOTS,
+    Problems,
+    _sign_in,
+    browser_page,
+    tick_two_and_compare,
+)
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
@@ -90,12 +97,8 @@ def test_the_runs_table_sorts_filters_chooses_columns_and_selects_for_comparison
     assert "val/acc" in headers and "train/loss" not in headers
 
     # Ticking two runs opens the comparison form with their variants.
-    page.locator("#runs-table tbody input[type=checkbox]").nth(1).check()
-    page.locator("#runs-table tbody input[type=checkbox]").nth(4).check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Compare the variants of the ticked runs").click()
-    assert "/compare/new/?project=acme%2Fhp&metric=val%2Facc&variant=" in page.url
-    assert page.url.count("variant=") == 2
+    boxes = page.locator("#runs-table tbody input[type=checkbox]")
+    tick_two_and_compare(page, boxes, "Compare the variants of the ticked runs")
     assert not problems.items, problems.items
 
 
