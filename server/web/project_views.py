@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.views.decorators.http import require_GET
 
 from server.core.errors import InvalidInput, NotFound, error_body
@@ -65,6 +65,14 @@ def runs(request: HttpRequest, team: str, project: str) -> HttpResponse:
     metric_keys = [m["key"] for m in page_selectors.project_metrics(project=found)]
     config_paths = runs_table.project_config_paths(project=found)
     state = runs_table.table_state(request.GET, metric_keys=metric_keys, config_paths=config_paths)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{found.team.slug}-{found.slug}-runs.csv"'
+        try:
+            runs_table.table_csv(project=found, state=state, out=response)
+        except InvalidInput as exc:
+            return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+        return response
     try:
         page, error = runs_table.table_page(project=found, state=state), None
     except InvalidInput as exc:  # a filter, ordering or cursor the API would refuse: say which
@@ -84,11 +92,26 @@ def runs(request: HttpRequest, team: str, project: str) -> HttpResponse:
         "sort_links": sort_links,
         "next_link": _query(request, cursor=page.next_cursor) if page.next_cursor else None,
         "first_link": _query(request, cursor=None) if state.cursor else None,
+        "csv_link": _query(request, cursor=None, format="csv"),
+        "api_link": None if error else "/api/v1/runs/" + _api_query(found, state),
         "plain_filters": {name: state.params.get(name, [""])[0] for name in ("status", "model", "task", "tag", "name")},
         "statuses": Run.Status.values,
         "running": any(row.run.status == "running" for row in page.rows),
     }
     return _page(request, "web/project.html", context, status=400 if error else 200)
+
+
+def _api_query(project: Project, state: runs_table.TableState) -> str:
+    """The runs list API request behind the table (its JSON, one link away)."""
+    query = QueryDict(mutable=True)
+    query["project"] = project.path
+    for name, values in state.filters().items():
+        query.setlist(name, values)
+    query["ordering"] = state.ordering
+    if state.metrics:
+        query["metrics"] = ",".join(state.metrics)
+    query["page_size"] = str(state.page_size)
+    return f"?{query.urlencode()}"
 
 
 @require_GET

@@ -14,6 +14,8 @@ chosen metrics' summaries in one query (`run_metric_summaries_for`).
 
 from __future__ import annotations
 
+import csv
+import json
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +39,8 @@ MAX_CONFIG_CHOICES = 60  # config paths offered in the column chooser
 MAX_VARIANT_CONFIGS = 1000  # read to find them
 LIVE_MAX_RUNS = max(PAGE_SIZES)
 # The table's own parameters; every other one is a filter of the API's language.
-TABLE_PARAMETERS = {"where", "ordering", "cursor", "page_size", "metrics", "columns"}
+TABLE_PARAMETERS = {"where", "ordering", "cursor", "page_size", "metrics", "columns", "format"}
+CSV_MAX_ROWS = 10_000  # a download of the filtered runs, in the table's order
 ORDER_FIELDS = ("name", "status", "seed", "created_at")
 
 
@@ -114,10 +117,34 @@ class TablePage:
 
 def table_page(*, project: Project, state: TableState) -> TablePage:
     """One page of runs; InvalidInput for a filter, ordering or cursor the API would refuse."""
+    return _rows(project=project, state=state, page_size=state.page_size, cursor=state.cursor)
+
+
+def table_csv(*, project: Project, state: TableState, out: Any) -> None:
+    """The filtered runs (at most CSV_MAX_ROWS, from the first) with the table's columns, as CSV
+    written to `out`; InvalidInput as table_page."""
+    page = _rows(project=project, state=state, page_size=CSV_MAX_ROWS, cursor=None)
+    writer = csv.writer(out)
+    fixed = ["id", "name", "status", "model", "variant", "variant_label", "task", "seed", "tags", "created_at"]
+    writer.writerow(fixed + [f"config.{path}" for path in state.columns] + state.metrics)
+    for row in page.rows:
+        run = row.run
+        cells = [run.uuid, run.name, run.status, run.model, run.variant.fingerprint, row.label, run.task]
+        cells += ["" if run.seed is None else run.seed, " ".join(run.tags), run.created_at.isoformat()]
+        cells += [
+            "" if value is None else (value if isinstance(value, str) else json.dumps(value)) for value in row.config
+        ]
+        cells += [
+            "" if summary is None or summary["last_value"] is None else summary["last_value"] for summary in row.metrics
+        ]
+        writer.writerow(cells)
+
+
+def _rows(*, project: Project, state: TableState, page_size: int, cursor: str | None) -> TablePage:
     ordering = filters.ordering_parse(state.ordering)
     runs = filters.runs_filter(run_list(project=project, ordering=ordering), state.filters())
     page, next_cursor = keyset_page(
-        runs.select_related("variant"), descending=ordering.descending, cursor=state.cursor, page_size=state.page_size
+        runs.select_related("variant"), descending=ordering.descending, cursor=cursor, page_size=page_size
     )
     summaries = run_metric_summaries_for(run_pks=[run.pk for run in page], keys=state.metrics)
     variants = {run.variant.fingerprint: (run.variant.fingerprint, run.model, run.config) for run in page}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from html import unescape
 from urllib.parse import parse_qs, urlparse
@@ -163,3 +165,19 @@ def test_live_rows_give_status_and_summaries_of_running_runs(alice: Client, stud
     bad = alice.get("/acme/hp/runs.json", {"run": ["not-a-uuid"]})
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "run"
     assert alice.get("/rival/secret/runs.json").status_code == 404
+
+
+def test_the_table_downloads_as_csv_and_links_its_api_request(alice: Client, study, api) -> None:
+    params = {"model": "vit", "ordering": "-metric:val/acc", "metrics": "val/acc", "columns": "optimizer.lr"}
+    body = alice.get(URL, params).content.decode()
+    csv_link = unescape(re.search(r'<a href="([^"]+)" download>Download CSV</a>', body).group(1))
+    response = alice.get(URL + csv_link)
+    assert response["Content-Type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(response.content.decode())))
+    assert lines[0][-2:] == ["config.optimizer.lr", "val/acc"]
+    expected = sorted((v for (model, _), values in FINAL.items() if model == "vit" for v in values), reverse=True)
+    assert [float(line[-1]) for line in lines[1:]] == pytest.approx(expected)
+    api_link = unescape(re.search(r'<a href="([^"]+)">JSON \(REST API\)</a>', body).group(1))
+    results = api.get(api_link).json()["results"]
+    assert [r["metrics"]["val/acc"]["last_value"] for r in results] == pytest.approx(expected)
+    assert alice.get(URL, {"format": "csv", "where": "nonsense"}).status_code == 400
