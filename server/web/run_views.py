@@ -119,6 +119,7 @@ def run(request: HttpRequest, run_id: str) -> HttpResponse:
             "chosen": request.GET.getlist("key"),
             "history_spec": spec.to_dict() if charts.shown else None,
             "config": page_selectors.config_tree(found.config),
+            "metadata": page_selectors.config_tree(found.metadata),
             "summary": sorted(found.summary.items()) if isinstance(found.summary, dict) else [],
             "metric_summaries": run_metric_summaries(run=found),
             "status_state": page_selectors.run_status(run=found),

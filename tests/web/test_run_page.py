@@ -188,3 +188,13 @@ def test_another_teams_run_is_a_404_whatever_the_chart_choices(
     rival = two_teams["rival"]["id"]
     for query in ["min_step=0&max_step=10", "min_step=oops", "log=1&smooth=0.9"]:
         assert alice.get(f"/runs/{rival}/?{query}").status_code == 404, query
+
+
+def test_the_run_page_shows_its_metadata_and_heartbeat(alice: Client, logged_run: Run) -> None:
+    logged_run.metadata = {"git": {"commit": "0123abcd", "dirty": False}, "host": "gpu-node-3", "command": "train.py"}
+    logged_run.save(update_fields=["metadata"])
+    body = alice.get(f"/runs/{logged_run.uuid}/").content.decode()
+    metadata = body[body.index('<section id="run-metadata">') : body.index('<section id="run-summary">')]
+    for text in ("commit", "0123abcd", "gpu-node-3", "train.py"):
+        assert text in metadata, text
+    assert f'<time datetime="{logged_run.heartbeat_at.isoformat()}' in body
