@@ -3,8 +3,12 @@ filter box, the column chooser, the compare selection, and a running run's row u
 
 from __future__ import annotations
 
+import csv
+import io
+import statistics
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,8 +16,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from server.accounts.models import Team
+from server.stats import services as stats_services
 from server.tracking import services as tracking_services
 from tests.conftest import ServerProcess
+from tests.stats.conftest import eager_tasks  # noqa: F401  (a fixture)
 from tests.web.pages_study import FINAL, log_pages_study
 from tests.web.test_browser import (  # noqa: F401
     CHROMIUM,
@@ -31,11 +37,16 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def study(
-    seedboard_server: ServerProcess, two_teams: dict[str, dict[str, Any]], make_token: Callable[..., str]
+    seedboard_server: ServerProcess,
+    two_teams: dict[str, dict[str, Any]],
+    make_token: Callable[..., str],
+    eager_tasks: None,  # noqa: F811
 ) -> dict[str, Any]:
-    """acme/hp: the 18-run study and one running run (logged to while the browser watches)."""
+    """acme/hp: the 18-run study with its val/acc statistics computed in this process (the live
+    server has no worker), and one running run (logged to while the browser watches)."""
     project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="hp")
     log_pages_study(project)
+    assert stats_services.metric_stats_ensure(project=project, metric="val/acc").status == "fresh"
     running, _ = tracking_services.run_create(project=project, model="mlp", config={"optimizer": {"lr": 0.5}}, seed=9)
     return {"token": make_token("acme", "alice"), "running": str(running.uuid)}
 
@@ -123,4 +134,21 @@ def test_a_running_runs_row_updates_in_place(
     assert finished.status_code == 200
     expect(row.locator("[data-cell=status]")).to_have_text("finished", timeout=10_000)
     assert row.locator("input[type=checkbox]").is_checked()
+    assert not problems.items, problems.items
+
+
+def test_a_table_downloads_as_the_csv_of_what_it_shows(
+    study: dict[str, Any],
+    browser_page: tuple[Page, Problems, str],  # noqa: F811
+) -> None:
+    page, problems, _ = browser_page
+    _sign_in(page)
+    page.goto("/acme/hp/variants/?metric=val/acc")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    assert download.value.suggested_filename == "acme-hp-variants-valacc.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
+    assert rows[0][:3] == ["Compare", "Variant", "Model"] and len(rows) == 1 + len(FINAL)
+    means = {row[1]: float(row[rows[0].index("Mean")]) for row in rows[1:]}
+    assert means["vit (optimizer.lr=0.01)"] == pytest.approx(statistics.fmean(FINAL[("vit", 0.01)]), abs=5e-5)
     assert not problems.items, problems.items
