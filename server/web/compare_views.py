@@ -163,6 +163,29 @@ def _pair_ci(pair: dict[str, Any]) -> tuple[Any, Any]:
     return pair.get("diff_ci_low"), pair.get("diff_ci_high")
 
 
+def _benchmark_rows(table: paper_tables.PaperTable, bench: dict[str, Any], variants: list[str]) -> list[dict[str, Any]]:
+    """Across tasks, one row per variant, best average rank first: its mean per task (the paper
+    table's cells), its average rank and its IQM over tasks with the IQM's interval."""
+    ranks = bench.get("average_ranks") or {}
+    aggregates = bench.get("aggregates") or {}
+    rows = []
+    for variant, (label, cells) in zip(variants, table.rows, strict=True):
+        aggregate = aggregates.get(variant) or {}
+        rows.append(
+            {
+                "label": label,
+                "cells": [
+                    None if cell is None else {"text": paper_tables.cell_text(cell, table.decimals), "cell": cell}
+                    for cell in cells
+                ],
+                "rank": ranks.get(variant),
+                "iqm": aggregate.get("iqm"),
+                "iqm_ci": (aggregate.get("iqm_ci_low"), aggregate.get("iqm_ci_high")),
+            }
+        )
+    return sorted(rows, key=lambda row: (row["rank"] is None, row["rank"] or 0.0, row["label"]))
+
+
 @require_GET
 @login_required
 def compare(request: HttpRequest, comparison_id: str) -> HttpResponse:
@@ -200,9 +223,15 @@ def compare(request: HttpRequest, comparison_id: str) -> HttpResponse:
             "labels": [labels[v] for v in labels],
             "sections": sections,
             "benchmark": {
-                "cd": _spec(benchmark.critical_difference(bench, labels=labels)),
+                "cd_chart": _spec(benchmark.critical_difference(bench, labels=labels)),
                 "intervals": _spec(benchmark.benchmark_intervals(bench, metric=comparison.metric, labels=labels)),
                 "improvement": _spec(benchmark.probability_of_improvement(bench, labels=labels)),
+                "tasks": table.tasks,
+                "rows": _benchmark_rows(table, bench, list(labels)),
+                "n_tasks": len(bench.get("tasks") or []),
+                "friedman_p": bench.get("friedman_p"),
+                "cd": bench.get("nemenyi_cd"),
+                "spread": table.spread_phrase,
             }
             if bench
             else None,

@@ -132,6 +132,11 @@ def _value(cell: Cell, decimals: int, pm: str) -> str:
     return text if cell.spread is None else f"{text}{pm}{cell.spread:.{decimals}f}"
 
 
+def cell_text(cell: Cell, decimals: int) -> str:
+    """A cell as plain text, for an HTML table: "0.912 ± 0.011" (no n, no marks)."""
+    return _value(cell, decimals, " ± ")
+
+
 def latex_escape(text: str) -> str:
     return "".join(LATEX_SPECIAL.get(char, char) for char in text)
 

@@ -15,7 +15,7 @@ from server.stats import services as stats_services
 from server.tracking import services as tracking_services
 from tests.conftest import ServerProcess
 from tests.stats.conftest import eager_tasks  # noqa: F401  (a fixture)
-from tests.web.compare_study import FINAL, log_study
+from tests.web.compare_study import FINAL, MODEL_SCORES, TASKS, log_multitask_study, log_study, multitask_finals
 from tests.web.test_browser import CHROMIUM, COUNT_MARKS, SCREENSHOTS, Problems, _sign_in, browser_page  # noqa: F401
 
 pytestmark = pytest.mark.skipif(
@@ -75,4 +75,74 @@ def test_the_compare_page_draws_every_chart_and_the_paper_table(
     page.goto("/compare/new/?project=acme/study&metric=val/acc")
     assert page.locator("input[name=variant]").count() == 3
     page.screenshot(path=SCREENSHOTS / "compare-new.png", full_page=True)
+    assert not problems.items, problems.items
+
+
+@pytest.fixture
+def multitask_comparison(
+    seedboard_server: ServerProcess,
+    two_teams: object,
+    eager_tasks: None,  # noqa: F811
+) -> Iterator[str]:
+    """4 variants on 3 tasks, compared over every task (none chosen), computed in this process."""
+    project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="bench")
+    variants = log_multitask_study(project)
+    comparison = stats_services.comparison_create(
+        user=User.objects.get(username="alice"), metric="val/acc", projects=["acme/bench"], variants=None
+    )
+    assert comparison.status == "fresh", comparison.error
+    assert comparison.task is None and len(variants) == 4
+    yield str(comparison.uuid)
+
+
+def test_a_comparison_over_several_tasks_draws_the_cd_diagram_and_rliable_intervals(
+    multitask_comparison: str,
+    browser_page: tuple[Page, Problems, str],  # noqa: F811
+) -> None:
+    page, problems, _ = browser_page
+    _sign_in(page)
+    response = page.goto(f"/compare/{multitask_comparison}/")
+    assert response is not None and response.status == 200
+    assert page.locator("#compare-status .status").inner_text() == "fresh"
+
+    # Per task: a section with its charts and its pairs table.
+    sections = page.locator("section.task-section")
+    assert sections.count() == len(TASKS)
+    for i, task in enumerate(TASKS):
+        section = sections.nth(i)
+        assert section.locator("h2").inner_text() == f"Task {task}"
+        assert section.locator(".pairs-table tbody tr").count() == 6  # 4 variants: every pair
+    # Across tasks: the table of the tasks' means and average ranks, best first.
+    ranks = page.locator("#average-ranks")
+    heads = ranks.locator("thead th").all_inner_texts()
+    assert heads[1 : 1 + len(TASKS)] == list(TASKS) and "Average rank" in heads, heads
+    rows = [row.locator("td, th").all_inner_texts() for row in ranks.locator("tbody tr").all()]
+    models = [row[0].split(" (")[0] for row in rows]  # labels: "model (fingerprint)"
+    assert models == list(MODEL_SCORES)  # ranked the same on every task
+    rank_column = heads.index("Average rank")
+    assert [float(row[rank_column]) for row in rows] == [1.0, 2.0, 3.0, 4.0]
+    finals = multitask_finals()
+    for model, row in zip(models, rows, strict=True):
+        for j, task in enumerate(TASKS):
+            assert row[1 + j].startswith(f"{np.mean(finals[task][model]):.3f}"), (row, task)
+
+    charts = page.locator("[data-chart]")
+    assert charts.count() == 3 + 5 * len(TASKS)  # CD, intervals, improvement; 5 per task
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('[data-chart]')).every(el => el.querySelector('svg g.role-mark'))",
+        timeout=20_000,
+    )
+    marks = page.eval_on_selector_all("[data-chart]", COUNT_MARKS)
+    assert all(count > 0 for count in marks), marks
+    assert not page.locator(".chart-error").count()
+    # The diagram itself, not the note that replaces it when Friedman's test does not reject.
+    cd_marks, intervals_marks, improvement_marks = marks[:3]
+    assert cd_marks >= 4 + 2 * 4, marks  # at least the dots and elbow lines of 4 variants
+    cd = page.locator("[data-chart=chart-cd]").text_content() or ""
+    assert "CD =" in cd and "Friedman's test does not reject" not in cd, cd
+    assert intervals_marks >= 2 * 4 * 3 and improvement_marks >= 2 * 6, marks  # bar and tick per row
+    assert "IQM" in (page.locator("[data-chart=chart-intervals]").text_content() or "")
+    improvement = page.locator("[data-chart=chart-improvement]").text_content() or ""
+    assert re.search(r"resnet50 [^v]*vs mlp|mlp [^v]*vs resnet50", improvement), improvement
+    page.screenshot(path=SCREENSHOTS / "compare-multitask.png", full_page=True)
     assert not problems.items, problems.items

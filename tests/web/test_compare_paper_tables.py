@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from server.web.paper_tables import auto_decimals, latex_escape, paper_table, to_latex, to_markdown
+from server.web.paper_tables import auto_decimals, cell_text, latex_escape, paper_table, to_latex, to_markdown
 
 SCORES = {"a_net": [0.91, 0.92, 0.935], "b|net": [0.84, 0.85, 0.86, 0.85], "c": [0.9]}
 
@@ -62,6 +62,10 @@ def test_several_tasks_are_columns_and_a_missing_cell_is_a_dash() -> None:
     latex = to_latex(table)
     assert "Variant & t1 & t2" in latex
     assert f"y & \\textbf{{4.00 $\\pm$ {expected_half([3.0, 5.0]):.2f}}} (2) & -- \\\\" in latex
+    # The compare page's table across tasks shows the same cells as plain text.
+    [(_, x_cells), (_, y_cells)] = table.rows
+    assert y_cells[1] is None and x_cells[1] is not None
+    assert cell_text(x_cells[1], table.decimals) == f"4.25 ± {expected_half([4.0, 4.5]):.2f}"
 
 
 def test_decimals_show_two_significant_digits_of_the_smallest_spread() -> None:
