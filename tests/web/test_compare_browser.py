@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from django.contrib.auth.models import User
+from django.db import connections
 from playwright.sync_api import Page
 
 from server.accounts.models import Team
 from server.stats import services as stats_services
 from server.tracking import services as tracking_services
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, broker_reset, celery_worker_thread
 from tests.stats.conftest import eager_tasks  # noqa: F401  (a fixture)
 from tests.web.compare_study import FINAL, MODEL_SCORES, TASKS, log_multitask_study, log_study, multitask_finals
 from tests.web.test_browser import CHROMIUM, COUNT_MARKS, SCREENSHOTS, Problems, _sign_in, browser_page  # noqa: F401
@@ -145,4 +147,92 @@ def test_a_comparison_over_several_tasks_draws_the_cd_diagram_and_rliable_interv
     improvement = page.locator("[data-chart=chart-improvement]").text_content() or ""
     assert re.search(r"resnet50 [^v]*vs mlp|mlp [^v]*vs resnet50", improvement), improvement
     page.screenshot(path=SCREENSHOTS / "compare-multitask.png", full_page=True)
+    assert not problems.items, problems.items
+
+
+@pytest.fixture
+def pending_comparison(seedboard_server: ServerProcess, two_teams: object) -> Iterator[str]:
+    """The study logged and its comparison saved but not computed: its task waits in the broker."""
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        pytest.skip("needs a Redis broker (REDIS_URL): without one, tasks run in-process at once")
+    broker_reset()
+    project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="study")
+    variants = log_study(project)
+    comparison = stats_services.comparison_create(
+        user=User.objects.get(username="alice"),
+        metric="val/acc",
+        projects=["acme/study"],
+        variants=list(variants.values()),
+    )
+    assert comparison.status == "computing"
+    yield str(comparison.uuid)
+
+
+class BackgroundWorker:
+    """A real Celery worker started in its own thread: Playwright's loop runs in the test's thread,
+    where Django refuses ORM calls, and the worker's start-up and tasks use the database."""
+
+    def __init__(self) -> None:
+        self.ready, self.stop = threading.Event(), threading.Event()
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, name="celery-worker", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            with celery_worker_thread():
+                self.ready.set()
+                self.stop.wait(120)
+        except BaseException as exc:  # reported by the test's thread
+            self.errors.append(exc)
+            self.ready.set()
+        finally:
+            connections.close_all()
+
+    def __enter__(self) -> BackgroundWorker:
+        self.thread.start()
+        assert self.ready.wait(30), "the worker did not start"
+        assert not self.errors, self.errors
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(30)
+        assert not self.errors, self.errors
+
+
+def test_a_computing_comparison_says_so_and_shows_its_results_once_fresh_at_the_same_url(
+    pending_comparison: str,
+    browser_page: tuple[Page, Problems, str],  # noqa: F811
+) -> None:
+    page, problems, url = browser_page
+    _sign_in(page)
+    address = f"{url}/compare/{pending_comparison}/?smooth=0.6&seeds=1"
+    response = page.goto(address)
+    assert response is not None and response.status == 200
+    status = page.locator("#compare-status")
+    assert status.locator(".status").inner_text() in ("computing", "stale")
+    assert "reloads when the new results are ready" in status.inner_text()
+    assert "being computed" in page.locator("main").inner_text()
+    assert page.locator("[data-chart]").count() == 0
+    page.screenshot(path=SCREENSHOTS / "compare-computing.png", full_page=True)
+    loads: list[str] = []
+    page.on("load", lambda: loads.append(page.url))
+
+    with BackgroundWorker():
+        # No reload here: the page polls status.json and reloads itself once the comparison is fresh.
+        page.wait_for_function(
+            "() => document.querySelector('#compare-status .status').textContent.trim() === 'fresh'"
+            " && document.querySelectorAll('[data-chart]').length === 5"
+            " && Array.from(document.querySelectorAll('[data-chart]'))"
+            ".every(el => el.querySelector('svg g.role-mark'))",
+            timeout=30_000,
+        )
+    assert page.url == address and loads == [address], (page.url, loads)  # the same URL, query string kept
+    marks = page.eval_on_selector_all("[data-chart]", COUNT_MARKS)
+    assert all(count > 0 for count in marks), marks
+    assert "reloads when" not in status.inner_text()
+    assert "is better than" in page.locator(".pairs-table").inner_text()
+    page.screenshot(path=SCREENSHOTS / "compare-refreshed.png", full_page=True)
     assert not problems.items, problems.items
