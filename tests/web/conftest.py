@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from server.accounts.models import Team
 from server.accounts.services import user_set_password
+from server.stats import services as stats_services
+from server.tracking import services as tracking_services
+from tests.conftest import ServerProcess
+from tests.stats.conftest import eager_tasks  # noqa: F401  (a fixture)
+from tests.web.pages_study import log_pages_study
 
 PASSWORD = "a-long-test-password-7"
 
@@ -39,3 +46,26 @@ def alice(two_teams: object) -> Client:
     client = Client()
     assert client.login(username="alice", password=PASSWORD)
     return client
+
+
+@pytest.fixture
+def hp_study(
+    seedboard_server: ServerProcess,
+    two_teams: dict[str, dict[str, Any]],
+    make_token: Callable[..., str],
+    eager_tasks: None,  # noqa: F811
+) -> dict[str, Any]:
+    """For the browser tests: acme/hp with the 18-run study and one running run ("hp_running"),
+    its val/acc statistics computed in this process (the live server has no worker), alice's
+    token, acme/vision's running run ("running") and rival's run ("rival")."""
+    project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="hp")
+    log_pages_study(project)
+    running, _ = tracking_services.run_create(project=project, model="mlp", config={"optimizer": {"lr": 0.5}}, seed=9)
+    stats = stats_services.metric_stats_ensure(project=project, metric="val/acc")
+    assert stats.status == "fresh", stats.error
+    return {
+        "token": make_token("acme", "alice"),
+        "hp_running": str(running.uuid),
+        "running": two_teams["acme"]["id"],
+        "rival": two_teams["rival"]["id"],
+    }

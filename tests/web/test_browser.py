@@ -82,6 +82,19 @@ def browser_page(seedboard_server: ServerProcess, two_teams: object) -> Iterator
             browser.close()
 
 
+def charts_drawn(page: Page, expected: int) -> list[int]:
+    """Wait until each of the page's `expected` charts has drawn data marks; their mark counts."""
+    assert page.locator("[data-chart]").count() == expected
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('[data-chart]')).every(el => el.querySelector('svg g.role-mark'))",
+        timeout=20_000,
+    )
+    marks: list[int] = page.eval_on_selector_all("[data-chart]", COUNT_MARKS)
+    assert all(count > 0 for count in marks), marks
+    assert not page.locator(".chart-error").count()
+    return marks
+
+
 def tick_two_and_compare(page: Page, boxes: Locator, button: str) -> None:
     """Tick the first and last of `boxes`, press `button`: the comparison form opens with their
     two variants chosen (acme/hp's val/acc)."""

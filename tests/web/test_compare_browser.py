@@ -18,7 +18,14 @@ from server.tracking import services as tracking_services
 from tests.conftest import ServerProcess, broker_reset, celery_worker_thread
 from tests.stats.conftest import eager_tasks  # noqa: F401  (a fixture)
 from tests.web.compare_study import FINAL, MODEL_SCORES, TASKS, log_multitask_study, log_study, multitask_finals
-from tests.web.test_browser import CHROMIUM, COUNT_MARKS, SCREENSHOTS, Problems, _sign_in, browser_page  # noqa: F401
+from tests.web.test_browser import (  # noqa: F401
+    CHROMIUM,
+    SCREENSHOTS,
+    Problems,
+    _sign_in,
+    browser_page,
+    charts_drawn,
+)
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
@@ -53,15 +60,7 @@ def test_the_compare_page_draws_every_chart_and_the_paper_table(
     response = page.goto(f"/compare/{computed_comparison}/?seeds=1&smooth=0.6")
     assert response is not None and response.status == 200
     assert page.locator("#compare-status .status").inner_text() == "fresh"
-    charts = page.locator("[data-chart]")
-    assert charts.count() == 5  # curves, final scores, ranking, pairs, seeds needed
-    page.wait_for_function(
-        "() => Array.from(document.querySelectorAll('[data-chart]')).every(el => el.querySelector('svg g.role-mark'))",
-        timeout=20_000,
-    )
-    marks = page.eval_on_selector_all("[data-chart]", COUNT_MARKS)
-    assert all(count > 0 for count in marks), marks
-    assert not page.locator(".chart-error").count()
+    charts_drawn(page, 5)  # curves, final scores, ranking, pairs, seeds needed
 
     latex = page.locator("#table-latex").input_value()
     for model, finals in FINAL.items():
@@ -128,15 +127,7 @@ def test_a_comparison_over_several_tasks_draws_the_cd_diagram_and_rliable_interv
         for j, task in enumerate(TASKS):
             assert row[1 + j].startswith(f"{np.mean(finals[task][model]):.3f}"), (row, task)
 
-    charts = page.locator("[data-chart]")
-    assert charts.count() == 3 + 5 * len(TASKS)  # CD, intervals, improvement; 5 per task
-    page.wait_for_function(
-        "() => Array.from(document.querySelectorAll('[data-chart]')).every(el => el.querySelector('svg g.role-mark'))",
-        timeout=20_000,
-    )
-    marks = page.eval_on_selector_all("[data-chart]", COUNT_MARKS)
-    assert all(count > 0 for count in marks), marks
-    assert not page.locator(".chart-error").count()
+    marks = charts_drawn(page, 3 + 5 * len(TASKS))  # CD, intervals, improvement; 5 per task
     # The diagram itself, not the note that replaces it when Friedman's test does not reject.
     cd_marks, intervals_marks, improvement_marks = marks[:3]
     assert cd_marks >= 4 + 2 * 4, marks  # at least the dots and elbow lines of 4 variants
@@ -230,8 +221,7 @@ def test_a_computing_comparison_says_so_and_shows_its_results_once_fresh_at_the_
             timeout=30_000,
         )
     assert page.url == address and loads == [address], (page.url, loads)  # the same URL, query string kept
-    marks = page.eval_on_selector_all("[data-chart]", COUNT_MARKS)
-    assert all(count > 0 for count in marks), marks
+    charts_drawn(page, 5)
     assert "reloads when" not in status.inner_text()
     assert "is better than" in page.locator(".pairs-table").inner_text()
     page.screenshot(path=SCREENSHOTS / "compare-refreshed.png", full_page=True)

@@ -4,7 +4,6 @@ another team's run is 404, and a running run's page updates by itself when point
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,11 +12,9 @@ import pytest
 from playwright.sync_api import Page
 
 from server.accounts.models import Team
-from server.stats import services as stats_services
 from server.tracking import services as tracking_services
 from tests.conftest import ServerProcess
 from tests.stats.conftest import eager_tasks, log_run  # noqa: F401  (eager_tasks: a fixture)
-from tests.web.pages_study import log_pages_study
 from tests.web.test_browser import (  # noqa: F401
     CHROMIUM,
     COUNT_MARKS,
@@ -25,28 +22,13 @@ from tests.web.test_browser import (  # noqa: F401
     Problems,
     _sign_in,
     browser_page,
+    charts_drawn,
     tick_two_and_compare,
 )
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
 )
-
-
-@pytest.fixture
-def study(
-    seedboard_server: ServerProcess,
-    two_teams: dict[str, dict[str, Any]],
-    make_token: Callable[..., str],
-    eager_tasks: None,  # noqa: F811
-) -> Iterator[dict[str, Any]]:
-    """The study logged and its statistics computed in this process (the live server has no worker);
-    a token of alice's to log points to the running run while the browser watches it."""
-    project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="hp")
-    log_pages_study(project)
-    stats = stats_services.metric_stats_ensure(project=project, metric="val/acc")
-    assert stats.status == "fresh", stats.error
-    yield {"token": make_token("acme", "alice"), "running": two_teams["acme"]["id"], "rival": two_teams["rival"]["id"]}
 
 
 def _log(url: str, token: str, run_id: str, steps: range) -> None:
@@ -64,20 +46,8 @@ def _log(url: str, token: str, run_id: str, steps: range) -> None:
     assert response.status_code == 200, response.text
 
 
-def _charts_drawn(page: Page, expected: int) -> None:
-    charts = page.locator("[data-chart]")
-    assert charts.count() == expected
-    page.wait_for_function(
-        "() => Array.from(document.querySelectorAll('[data-chart]')).every(el => el.querySelector('svg g.role-mark'))",
-        timeout=20_000,
-    )
-    marks = page.eval_on_selector_all("[data-chart]", COUNT_MARKS)
-    assert all(count > 0 for count in marks), marks
-    assert not page.locator(".chart-error").count()
-
-
 def test_the_project_tabs_draw_every_chart(
-    study: dict[str, Any],
+    hp_study: dict[str, Any],
     browser_page: tuple[Page, Problems, str],  # noqa: F811
 ) -> None:
     page, problems, _ = browser_page
@@ -90,7 +60,7 @@ def test_the_project_tabs_draw_every_chart(
         response = page.goto(path)
         assert response is not None and response.status == 200, path
         assert page.locator("#stats-status .status").inner_text() == "fresh"
-        _charts_drawn(page, charts)
+        charts_drawn(page, charts)
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
     page.goto("/acme/hp/variants/?metric=val/acc")
@@ -99,26 +69,26 @@ def test_the_project_tabs_draw_every_chart(
 
 
 def test_the_run_page_draws_updates_while_running_and_hides_other_teams(
-    study: dict[str, Any],
+    hp_study: dict[str, Any],
     browser_page: tuple[Page, Problems, str],  # noqa: F811
 ) -> None:
     page, problems, url = browser_page
-    run_id = study["running"]
-    _log(url, study["token"], run_id, range(0, 50))
+    run_id = hp_study["running"]
+    _log(url, hp_study["token"], run_id, range(0, 50))
     _sign_in(page)
     page.goto("/acme/vision/")
     page.get_by_role("link", name="baseline-seed0").click()
     page.wait_for_url(f"**/runs/{run_id}/")
-    _charts_drawn(page, 1)
+    charts_drawn(page, 1)
     assert page.locator("#run-live").get_attribute("data-count") == "50"
 
-    _log(url, study["token"], run_id, range(50, 120))  # the page reloads itself within ~3 s
+    _log(url, hp_study["token"], run_id, range(50, 120))  # the page reloads itself within ~3 s
     page.wait_for_selector('#run-live[data-count="120"]', timeout=15_000)
-    _charts_drawn(page, 1)
+    charts_drawn(page, 1)
     assert "119" in page.locator("#run-metrics").inner_text()
     page.screenshot(path=SCREENSHOTS / "run.png", full_page=True)
 
-    rival = f"/runs/{study['rival']}/"
+    rival = f"/runs/{hp_study['rival']}/"
     problems.expected_404.add(url + rival)
     response = page.goto(rival)
     assert response is not None and response.status == 404
@@ -156,7 +126,7 @@ def test_the_run_charts_toggle_log_and_smoothing_and_zoom_by_brushing(
     page, problems, _ = browser_page
     _sign_in(page)
     page.goto(f"/runs/{long_run}/")
-    _charts_drawn(page, 1)
+    charts_drawn(page, 1)
     chart = page.locator("[data-chart]")
     assert chart.evaluate(LINE_PATHS) == 2  # one line per panel
 
@@ -165,7 +135,7 @@ def test_the_run_charts_toggle_log_and_smoothing_and_zoom_by_brushing(
     with page.expect_navigation():
         page.get_by_role("button", name="Show").click()
     assert "log=1" in page.url and "smooth=0.6" in page.url
-    _charts_drawn(page, 1)
+    charts_drawn(page, 1)
     assert chart.evaluate(LINE_PATHS) == 4  # the smoothed line over the faint raw one, per panel
     text = chart.inner_text() + " ".join(chart.locator("svg text").all_text_contents())
     assert "y on a log scale" in text and "debiased EMA, weight 0.6" in text
@@ -190,7 +160,7 @@ def test_the_run_charts_toggle_log_and_smoothing_and_zoom_by_brushing(
     low, high = int(query["min_step"][0]), int(query["max_step"][0])
     assert 700 < low < 1300 and 1700 < high < 2300, (low, high)
     assert query["log"] == ["1"] and query["smooth"] == ["0.6"]  # the other choices are kept
-    _charts_drawn(page, 1)
+    charts_drawn(page, 1)
     after = chart.evaluate(X_AXIS_LABELS)
     # The axis spans the brushed steps, give or take the nice tick values Vega rounds out to.
     assert after and low - 250 <= min(after) and max(after) <= high + 250, (low, high, after)
@@ -203,6 +173,6 @@ def test_the_run_charts_toggle_log_and_smoothing_and_zoom_by_brushing(
         page.get_by_role("link", name="Reset zoom").click()
     query = parse_qs(urlsplit(page.url).query)
     assert "min_step" not in query and "max_step" not in query and query["log"] == ["1"]
-    _charts_drawn(page, 1)
+    charts_drawn(page, 1)
     assert max(chart.evaluate(X_AXIS_LABELS)) >= 2500
     assert not problems.items, problems.items

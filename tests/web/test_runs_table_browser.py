@@ -7,7 +7,6 @@ import csv
 import io
 import statistics
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from server.accounts.models import Team
-from server.stats import services as stats_services
-from server.tracking import services as tracking_services
-from tests.conftest import ServerProcess
 from tests.stats.conftest import eager_tasks  # noqa: F401  (a fixture)
-from tests.web.pages_study import FINAL, log_pages_study
+from tests.web.pages_study import FINAL
 from tests.web.test_browser import (  # noqa: F401
     CHROMIUM,
     SCREENSHOTS,
@@ -35,22 +30,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def study(
-    seedboard_server: ServerProcess,
-    two_teams: dict[str, dict[str, Any]],
-    make_token: Callable[..., str],
-    eager_tasks: None,  # noqa: F811
-) -> dict[str, Any]:
-    """acme/hp: the 18-run study with its val/acc statistics computed in this process (the live
-    server has no worker), and one running run (logged to while the browser watches)."""
-    project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="hp")
-    log_pages_study(project)
-    assert stats_services.metric_stats_ensure(project=project, metric="val/acc").status == "fresh"
-    running, _ = tracking_services.run_create(project=project, model="mlp", config={"optimizer": {"lr": 0.5}}, seed=9)
-    return {"token": make_token("acme", "alice"), "running": str(running.uuid)}
-
-
 def _column(page: Page, index: int) -> list[str]:
     return page.eval_on_selector_all(
         "#runs-table tbody tr", f"rows => rows.map(r => r.cells[{index}].textContent.trim())"
@@ -63,7 +42,7 @@ def _header_index(page: Page, title: str) -> int:
 
 
 def test_the_runs_table_sorts_filters_chooses_columns_and_selects_for_comparison(
-    study: dict[str, Any],
+    hp_study: dict[str, Any],
     browser_page: tuple[Page, Problems, str],  # noqa: F811
 ) -> None:
     page, problems, _ = browser_page
@@ -114,23 +93,26 @@ def test_the_runs_table_sorts_filters_chooses_columns_and_selects_for_comparison
 
 
 def test_a_running_runs_row_updates_in_place(
-    study: dict[str, Any],
+    hp_study: dict[str, Any],
     browser_page: tuple[Page, Problems, str],  # noqa: F811
 ) -> None:
     page, problems, url = browser_page
     _sign_in(page)
     page.goto("/acme/hp/?metrics=val/acc")
-    row = page.locator(f"#runs-table tr[data-run='{study['running']}']")
+    row = page.locator(f"#runs-table tr[data-run='{hp_study['hp_running']}']")
     expect(row.locator("[data-cell=status]")).to_have_text("running")
     row.locator("input[type=checkbox]").check()  # a reload would lose it
-    headers = {"Authorization": f"Bearer {study['token']}"}
+    headers = {"Authorization": f"Bearer {hp_study['token']}"}
     body = {
         "batch_id": str(uuid.uuid4()),
         "points": {"key": ["val/acc"] * 3, "step": [0, 1, 2], "value": [0.1, 0.2, 0.625]},
     }
-    assert httpx.post(f"{url}/api/v1/runs/{study['running']}/metrics/", json=body, headers=headers).status_code == 200
+    assert (
+        httpx.post(f"{url}/api/v1/runs/{hp_study['hp_running']}/metrics/", json=body, headers=headers).status_code
+        == 200
+    )
     expect(row.locator("[data-metric='0']")).to_have_text("0.625", timeout=10_000)
-    finished = httpx.patch(f"{url}/api/v1/runs/{study['running']}/", json={"status": "finished"}, headers=headers)
+    finished = httpx.patch(f"{url}/api/v1/runs/{hp_study['hp_running']}/", json={"status": "finished"}, headers=headers)
     assert finished.status_code == 200
     expect(row.locator("[data-cell=status]")).to_have_text("finished", timeout=10_000)
     assert row.locator("input[type=checkbox]").is_checked()
@@ -138,7 +120,7 @@ def test_a_running_runs_row_updates_in_place(
 
 
 def test_a_table_downloads_as_the_csv_of_what_it_shows(
-    study: dict[str, Any],
+    hp_study: dict[str, Any],
     browser_page: tuple[Page, Problems, str],  # noqa: F811
 ) -> None:
     page, problems, _ = browser_page
