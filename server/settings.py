@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "server.accounts",
     "server.tracking",
     "server.stats",
+    "server.benchmarks",
     "server.web",
 ]
 

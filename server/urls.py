@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("server.accounts.urls")),
     path("api/v1/", include("server.tracking.urls")),
     path("api/v1/", include("server.stats.urls")),
+    path("api/v1/", include("server.benchmarks.urls")),
     path("", include("server.web.urls")),
 ]
 

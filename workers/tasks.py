@@ -10,6 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from server.benchmarks import services as benchmark_services
 from server.stats import changes
 from server.stats import services as stats_services
 from server.tracking import services as tracking_services
@@ -51,6 +52,12 @@ def stats_recompute(project_id: int, metric: str) -> str:
 def comparison_recompute(comparison_id: str) -> str:
     """Recompute a saved comparison."""
     return stats_services.comparison_recompute(comparison_id=comparison_id)
+
+
+@shared_task(name="seedboard.leaderboard_recompute", ignore_result=True, **RETRY)
+def leaderboard_recompute(benchmark_id: int) -> str:
+    """Recompute a benchmark's leaderboard."""
+    return benchmark_services.leaderboard_recompute(benchmark_id=benchmark_id)
 
 
 @shared_task(name="seedboard.stats_requeue", **RETRY)

@@ -15,25 +15,25 @@ enqueue.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import DatabaseError, transaction
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from server.analysis import METHOD_VERSION
 from server.core.errors import InvalidInput
-from server.stats import compute, scores, selectors
+from server.stats import compute, recompute, scores, selectors
 from server.stats.models import (
     Comparison,
     MetricDefinition,
     MetricStats,
+    Recomputed,
     Status,
     VariantStatsResult,
 )
@@ -42,11 +42,10 @@ from server.tracking.models import MetricSummary, Project, Run
 from workers.queue import enqueue
 
 logger = logging.getLogger(__name__)
-RecomputedModel = type[MetricStats] | type[Comparison]
 
 MAX_KEY_LENGTH = 250
 
-# ---------------------------------------------------------------------------- the recompute protocol
+# ---------------------------------------------------------------------------- queueing
 
 
 def _enqueue_stats(project_id: int, metric: str) -> None:
@@ -55,114 +54,6 @@ def _enqueue_stats(project_id: int, metric: str) -> None:
 
 def _enqueue_comparison(comparison_id: uuid.UUID) -> None:
     enqueue("seedboard.comparison_recompute", str(comparison_id))
-
-
-def _enqueue_on_commit(send: Callable[..., None], *args: Any) -> None:
-    """Queue a task once the current transaction commits (at once outside of one).
-
-    robust: a broker outage must not fail the request that changed the data; the row stays
-    pending and the requeue sweep sends it later. (A named function, not a partial: Django
-    logs such a failure with the callback's __qualname__.)
-    """
-
-    def send_task() -> None:
-        send(*args)
-
-    transaction.on_commit(send_task, robust=True)
-
-
-def _mark(queryset: QuerySet[Any], enqueue: Callable[..., None], *arg_fields: str) -> int:
-    """Set `pending` on the rows of `queryset` not pending yet, queue one task for each after commit.
-
-    One conditional UPDATE per row, with a rowcount check: of several requests marking the same
-    row at once, exactly one sees rowcount 1 and enqueues (the others wait for its row lock, then
-    find pending already set). Rows go in pk order, so concurrent marks lock them in one order.
-    Returns the number of tasks queued.
-    """
-    model = queryset.model
-    now = timezone.now()
-    queued = 0
-    with transaction.atomic():
-        for pk, *args in queryset.filter(pending=False).order_by("pk").values_list("pk", *arg_fields):
-            if model.objects.filter(pk=pk, pending=False).update(pending=True, status=Status.STALE, marked_at=now):
-                _enqueue_on_commit(enqueue, *args)
-                queued += 1
-    return queued
-
-
-INTERRUPTED_ERROR = (
-    "the computation was stopped {times} times before it finished (out of memory or killed); it is "
-    "not retried until its inputs change. Compare fewer variants or tasks, or give the workers "
-    "more memory (SEEDBOARD_WORKER_MAX_MEMORY_MB)."
-)
-
-
-def _claim(model: RecomputedModel, pk: int) -> int | Literal["nothing", "failed"]:
-    """Start a recompute of row `pk`: its claim number, or why there is nothing to compute.
-
-    "nothing": the row is gone, or fresh or failed and not pending (a duplicate message whose
-    work another task already did). A redelivered task of a killed worker finds the row
-    computing, so it computes again; after SEEDBOARD_STATS_MAX_INTERRUPTED such claims in a row
-    it is "failed" instead: the row says why, and only a change of its inputs queues it again.
-    """
-    with transaction.atomic():
-        # UPDATE first: it takes the row lock, so concurrent claims get consecutive numbers. The
-        # CASE reads the status before this UPDATE: still computing means the last claim never
-        # ended (a change, a finish or a release would have left it stale or fresh).
-        claimed = (
-            model.objects.filter(pk=pk)
-            .exclude(pending=False, status__in=(Status.FRESH, Status.FAILED))
-            .update(
-                pending=False,
-                status=Status.COMPUTING,
-                claims=F("claims") + 1,
-                claimed_at=timezone.now(),
-                interrupted=Case(When(status=Status.COMPUTING, then=F("interrupted") + 1), default=Value(0)),
-            )
-        )
-        if not claimed:
-            return "nothing"
-        claim, interrupted = model.objects.filter(pk=pk).values_list("claims", "interrupted").get()
-        if interrupted >= settings.SEEDBOARD_STATS_MAX_INTERRUPTED:
-            # Computing again would most likely kill this worker too, and the broker would hand
-            # the task to the next one: stop here, with the reason where the API shows it.
-            model.objects.filter(pk=pk).update(status=Status.FAILED, error=INTERRUPTED_ERROR.format(times=interrupted))
-            logger.error("%s %s failed: stopped %d times before it finished", model.__name__, pk, interrupted)
-            return "failed"
-        return int(claim)
-
-
-def _finish(model: RecomputedModel, pk: int, claim: int, fields: dict[str, Any], write: Callable[[], None]) -> bool:
-    """Store a claim's results unless a later claim stored its own already; True when stored.
-
-    Status afterwards: stale when a change arrived meanwhile (pending again), computing while a
-    later claim still runs, else fresh.
-    """
-    status = Case(
-        When(pending=True, then=Value(Status.STALE)),
-        When(claims__gt=claim, then=Value(Status.COMPUTING)),
-        default=Value(Status.FRESH),
-    )
-    with transaction.atomic():
-        stored = model.objects.filter(pk=pk, written_claim__lt=claim).update(
-            written_claim=claim, status=status, error="", **fields
-        )
-        if stored:
-            write()
-    return bool(stored)
-
-
-def _release(model: RecomputedModel, pk: int, claim: int, error: BaseException) -> None:
-    """After a failed recompute: stale with the error, unless a later claim took the row over."""
-    try:
-        model.objects.filter(pk=pk, claims=claim).update(status=Status.STALE, error=repr(error)[:2000])
-    except DatabaseError:  # the database itself may be what failed; the retry will tell
-        logger.warning("could not record the failure of %s %s", model.__name__, pk, exc_info=True)
-
-
-def _test_delay() -> None:
-    if settings.SEEDBOARD_STATS_TEST_DELAY_MS:
-        time.sleep(settings.SEEDBOARD_STATS_TEST_DELAY_MS / 1000)
 
 
 # ---------------------------------------------------------------------------- staleness
@@ -187,9 +78,14 @@ def stats_mark_stale(*, project_id: int, metrics: Iterable[str]) -> int:
             ],
             ignore_conflicts=True,
         )
-    return _mark(
+    queued = recompute.mark(
         MetricStats.objects.filter(project_id=project_id, metric__in=names), _enqueue_stats, "project_id", "metric"
     )
+    # Other apps' results that read these scores (benchmark leaderboards) turn stale in this
+    # same transaction; saved comparisons follow the recompute of these rows instead.
+    for dependent in recompute.dependents():
+        queued += dependent.mark_stale(project_id, names)
+    return queued
 
 
 def _project_metrics(project_id: int) -> set[str]:
@@ -291,21 +187,21 @@ def stats_recompute(*, project_id: int, metric: str) -> str:
     pk = MetricStats.objects.filter(project_id=project_id, metric=metric).values_list("pk", flat=True).first()
     if pk is None:
         return "gone"
-    claim = _claim(MetricStats, pk)
+    claim = recompute.claim(MetricStats, pk)
     if isinstance(claim, str):
         return claim
     try:
-        _test_delay()
+        recompute.delay_for_tests()
         rule = scores.metric_rule(project_id=project_id, metric=metric)
         table = scores.metric_scores(project_id=project_id, metric=metric, rule=rule)
         seed = compute.bootstrap_seed("project", project_id, metric)
         fingerprint = compute.inputs_fingerprint([table], {"rule": rule.to_dict(), "seed": seed})
         if MetricStats.objects.filter(pk=pk, inputs_fingerprint=fingerprint, method_version=METHOD_VERSION).exists():
-            _finish(MetricStats, pk, claim, {}, lambda: None)
+            recompute.finish(MetricStats, pk, claim, {}, lambda: None)
             return "unchanged"
         payloads = compute.project_payloads(compute.groups_build([("", table)]), seed=seed)
     except Exception as exc:
-        _release(MetricStats, pk, claim, exc)
+        recompute.release(MetricStats, pk, claim, exc)
         raise
 
     def write() -> None:
@@ -324,7 +220,7 @@ def stats_recompute(*, project_id: int, metric: str) -> str:
         "bootstrap_seed": seed,
         **rule.to_dict(),
     }
-    return "computed" if _finish(MetricStats, pk, claim, fields, write) else "superseded"
+    return "computed" if recompute.finish(MetricStats, pk, claim, fields, write) else "superseded"
 
 
 # ---------------------------------------------------------------------------- comparisons
@@ -332,7 +228,9 @@ def stats_recompute(*, project_id: int, metric: str) -> str:
 
 def comparisons_mark_stale(*, project_id: int, metric: str) -> int:
     """Mark the comparisons that include this project's metric stale (one recompute each, coalesced)."""
-    return _mark(Comparison.objects.filter(projects__id=project_id, metric=metric), _enqueue_comparison, "uuid")
+    return recompute.mark(
+        Comparison.objects.filter(projects__id=project_id, metric=metric), _enqueue_comparison, "uuid"
+    )
 
 
 def comparison_create(
@@ -375,7 +273,7 @@ def comparison_create(
             marked_at=timezone.now(),
         )
         comparison.projects.set(found)
-        _enqueue_on_commit(_enqueue_comparison, comparison.uuid)
+        recompute.enqueue_on_commit(_enqueue_comparison, comparison.uuid)
     # Read again: embedded (eager) mode computed it on commit already.
     return selectors.comparison_with_projects(pk=comparison.pk)
 
@@ -385,7 +283,7 @@ def comparison_current(*, comparison: Comparison) -> Comparison:
     shown as stale meanwhile), as `metric_stats_ensure` does for project statistics."""
     if comparison.pending or comparison.method_version in ("", METHOD_VERSION):
         return comparison
-    _mark(Comparison.objects.filter(pk=comparison.pk), _enqueue_comparison, "uuid")
+    recompute.mark(Comparison.objects.filter(pk=comparison.pk), _enqueue_comparison, "uuid")
     return selectors.comparison_with_projects(pk=comparison.pk)
 
 
@@ -397,19 +295,19 @@ def comparison_recompute(*, comparison_id: str) -> str:
         comparison = None
     if comparison is None:
         return "gone"
-    claim = _claim(Comparison, comparison.pk)
+    claim = recompute.claim(Comparison, comparison.pk)
     if isinstance(claim, str):
         return claim
     try:
-        _test_delay()
+        recompute.delay_for_tests()
         fields = _comparison_compute(comparison)
     except Exception as exc:
-        _release(Comparison, comparison.pk, claim, exc)
+        recompute.release(Comparison, comparison.pk, claim, exc)
         raise
     if fields is None:
-        _finish(Comparison, comparison.pk, claim, {}, lambda: None)
+        recompute.finish(Comparison, comparison.pk, claim, {}, lambda: None)
         return "unchanged"
-    return "computed" if _finish(Comparison, comparison.pk, claim, fields, lambda: None) else "superseded"
+    return "computed" if recompute.finish(Comparison, comparison.pk, claim, fields, lambda: None) else "superseded"
 
 
 def _comparison_compute(comparison: Comparison) -> dict[str, Any] | None:
@@ -481,14 +379,15 @@ def stats_requeue(*, now: datetime | None = None) -> int:
     lost = waited - timedelta(seconds=settings.SEEDBOARD_CELERY_VISIBILITY_TIMEOUT)
     stuck = Q(pending=True, marked_at__lt=waited) | Q(pending=False, status=Status.COMPUTING, claimed_at__lt=lost)
     queued = 0
-    targets: list[tuple[RecomputedModel, Callable[..., None], tuple[str, ...]]] = [
+    targets: list[tuple[type[Recomputed], Callable[..., None], tuple[str, ...]]] = [
         (MetricStats, _enqueue_stats, ("project_id", "metric")),
         (Comparison, _enqueue_comparison, ("uuid",)),
+        *[(dependent.model, dependent.enqueue, dependent.fields) for dependent in recompute.dependents()],
     ]
     for model, enqueue_row, fields in targets:
-        for pk, *args in model.objects.filter(stuck).order_by("pk").values_list("pk", *fields)[:1000]:
+        for pk, *args in model._default_manager.filter(stuck).order_by("pk").values_list("pk", *fields)[:1000]:
             # Conditional on the same state, so two sweeps never queue a row twice.
-            if model.objects.filter(stuck, pk=pk).update(pending=True, marked_at=now):
-                _enqueue_on_commit(enqueue_row, *args)
+            if model._default_manager.filter(stuck, pk=pk).update(pending=True, marked_at=now):
+                recompute.enqueue_on_commit(enqueue_row, *args)
                 queued += 1
     return queued

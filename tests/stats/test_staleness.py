@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from server.stats import services
+from server.stats import recompute, services
 from server.stats.models import Comparison, MetricDefinition, MetricStats, Status
 from server.tracking import services as tracking_services
 from server.tracking.models import Run
@@ -125,13 +125,13 @@ def test_a_change_during_a_recompute_queues_exactly_one_more(db, project, django
     with django_capture_on_commit_callbacks() as queued:
         services.stats_mark_stale(project_id=project.pk, metrics=["val/acc"])
     stats = stats_of()
-    claim = services._claim(MetricStats, stats.pk)  # a worker started the recompute...
+    claim = recompute.claim(MetricStats, stats.pk)  # a worker started the recompute...
     assert (claim, stats_of().status, stats_of().pending) == (1, Status.COMPUTING, False)
     with django_capture_on_commit_callbacks() as again:
         services.stats_mark_stale(project_id=project.pk, metrics=["val/acc"])  # ...when a run finished
         services.stats_mark_stale(project_id=project.pk, metrics=["val/acc"])
     assert (len(queued), len(again)) == (1, 1)
-    services._finish(MetricStats, stats.pk, claim, {}, lambda: None)
+    recompute.finish(MetricStats, stats.pk, claim, {}, lambda: None)
     assert stats_of().status == Status.STALE  # the result is out of date: the next recompute is queued
     assert services.stats_recompute(project_id=project.pk, metric="val/acc") == "computed"
     assert (stats_of().status, stats_of().claims, stats_of().written_claim) == (Status.FRESH, 2, 2)
@@ -142,13 +142,13 @@ def test_an_older_recompute_finishing_last_does_not_replace_newer_results(db, pr
     log_run(project, points={"val/acc": [0.5]})
     services.stats_mark_stale(project_id=project.pk, metrics=["val/acc"])
     pk = stats_of().pk
-    older = services._claim(MetricStats, pk)
+    older = recompute.claim(MetricStats, pk)
     services.stats_mark_stale(project_id=project.pk, metrics=["val/acc"])
-    newer = services._claim(MetricStats, pk)
+    newer = recompute.claim(MetricStats, pk)
     assert (older, newer) == (1, 2)
     assert stats_of().status == Status.COMPUTING
-    assert services._finish(MetricStats, pk, newer, {"inputs_fingerprint": "new"}, lambda: None)
-    assert not services._finish(MetricStats, pk, older, {"inputs_fingerprint": "old"}, lambda: None)
+    assert recompute.finish(MetricStats, pk, newer, {"inputs_fingerprint": "new"}, lambda: None)
+    assert not recompute.finish(MetricStats, pk, older, {"inputs_fingerprint": "old"}, lambda: None)
     assert (stats_of().inputs_fingerprint, stats_of().status) == ("new", Status.FRESH)
 
 
