@@ -30,7 +30,7 @@ BUDGET_RATIO = 4.0
 BUDGET_KEYS = {"trials": "trials", "gpu_hours": "GPU hours"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per submission
 class Entry:
     """What the computation needs of one active submission."""
 

@@ -31,7 +31,9 @@ def variant_labels(variants: Sequence[tuple[str, str, Mapping[str, Any]]]) -> di
     flat = {fingerprint: _flatten(config) for fingerprint, _, config in variants}
     by_model: dict[str, list[str]] = {}
     for fingerprint, model, _ in variants:
-        by_model.setdefault(model, []).append(fingerprint)
+        members = by_model.setdefault(model, [])
+        if fingerprint not in members:  # one variant on several tasks is still one variant
+            members.append(fingerprint)
     labels: dict[str, str] = {}
     for model, members in by_model.items():
         if len(members) == 1:

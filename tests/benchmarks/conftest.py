@@ -11,7 +11,9 @@ from rest_framework.test import APIClient
 from server.accounts.models import Team
 from server.tracking import services as tracking_services
 from server.tracking.models import Project
-from tests.stats.conftest import log_run
+from tests.stats.conftest import eager_tasks, log_run
+
+__all__ = ["eager_tasks"]  # the fixture, for these tests
 
 URL = "/api/v1/benchmarks/"
 TASKS = ("cifar10", "svhn")

@@ -74,3 +74,8 @@ def test_a_pair_significant_alone_but_not_after_holm_says_so_instead_of_calling_
     text = pair_statement(corrected, label_a="A-label", label_b="B-label", metric="val/acc")
     assert "on its own but Holm-adjusted p = 0.2 over 10 pairs" in text and "within seed noise" not in text
     assert "withholds the verdict" in text
+
+
+def test_a_variant_listed_once_per_task_keeps_its_plain_label():
+    labels = variant_labels([("a" * 32, "resnet18", {"lr": 0.1}), ("a" * 32, "resnet18", {"lr": 0.1})])
+    assert labels == {"a" * 32: "resnet18"}
