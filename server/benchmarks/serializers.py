@@ -88,7 +88,11 @@ class BenchmarkCreateInput(_BenchmarkFields):
 
 class BenchmarkUpdateInput(_BenchmarkFields):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, partial=True, **kwargs)
+        super().__init__(*args, **kwargs)
+        # Every field optional, but not `partial=True`: that would also let a nested
+        # normalisation without its `reference` through.
+        for field in self.fields.values():
+            field.required = False
 
 
 class BudgetInput(StrictSerializer):

@@ -168,3 +168,9 @@ def test_the_submission_list_hides_the_project_of_a_team_one_is_not_in(acme, lab
     [seen_by_lab] = lab.get(f"{URL}small/submissions/").json()["results"]
     assert seen_by_acme["project"] is None and seen_by_acme["team"] == "vision-lab"
     assert seen_by_lab["project"] == "vision-lab/secret"
+
+
+def test_an_edit_with_an_incomplete_normalisation_is_a_400(acme, make_benchmark):
+    make_benchmark()
+    response = acme.patch(f"{URL}small/", {"normalize": {"cifar10": {"random": 0}}}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["field"] == "normalize.cifar10.reference"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Union
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar, Union
 from urllib.parse import quote
 
 from .client import Client, RetryPolicy
@@ -22,6 +22,7 @@ from .records import (
     Comparison,
     CurveList,
     History,
+    Leaderboard,
     RecordList,
     RunList,
     TuningCurve,
@@ -115,6 +116,42 @@ def _projects(value: str | Sequence[str]) -> list[str]:
     for path in paths:
         project_parts(path)
     return paths
+
+
+C = TypeVar("C", bound=Comparison)
+
+
+def _wait_fresh(
+    record: C,
+    fetch: Callable[[], C],
+    *,
+    deadline: float,
+    timeout: float,
+    poll_interval: float,
+    what: str,
+    later: str,
+) -> C:
+    """Poll `fetch` every `poll_interval` seconds until the record's status is ``fresh``."""
+    while record.status != "fresh":
+        if record.status == "failed":
+            raise ComparisonFailed(
+                f"{what} failed on the server: {record.error}", comparison=record
+            )
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            # A recompute that failed leaves the statistics stale with its error.
+            error = f" (last error: {record.error})" if record.error else ""
+            raise ComparisonTimeout(
+                f"{what} is still {record.status!r} after {timeout:g} s{error}; {later}",
+                comparison=record,
+            )
+        time.sleep(min(poll_interval, remaining))
+        record = fetch()
+    return record
+
+
+def _benchmark_path(slug: str, rest: str = "") -> str:
+    return f"benchmarks/{quote(_text('slug', slug), safe='')}/{rest}"
 
 
 class Api:
@@ -441,25 +478,18 @@ class Api:
         comparison = self._comparison(self._client.post("comparisons/", json=body))
         if not wait:
             return comparison
-        while comparison.status != "fresh":
-            if comparison.status == "failed":
-                raise ComparisonFailed(
-                    f"comparison {comparison.id} failed on the server: {comparison.error}",
-                    comparison=comparison,
-                )
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                # A recompute that failed leaves the statistics stale with its error.
-                error = f" (last error: {comparison.error})" if comparison.error else ""
-                raise ComparisonTimeout(
-                    f"comparison {comparison.id} is still {comparison.status!r} after "
-                    f"{timeout:g} s{error}; it stays saved on the server: fetch it later "
-                    f"with Api.comparison({comparison.id!r})",
-                    comparison=comparison,
-                )
-            time.sleep(min(poll_interval, remaining))
-            comparison = self.comparison(comparison.id)
-        return comparison
+        return _wait_fresh(
+            comparison,
+            lambda: self.comparison(comparison.id),
+            deadline=deadline,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            what=f"comparison {comparison.id}",
+            later=(
+                "it stays saved on the server: fetch it later with "
+                f"Api.comparison({comparison.id!r})"
+            ),
+        )
 
     def comparison(self, comparison_id: str) -> Comparison:
         """A saved comparison, as it is now (see ``status``)."""
@@ -471,6 +501,152 @@ class Api:
         project_parts(project)
         params: list[tuple[str, Any]] = [("project", project)]
         return [self._comparison(c) for c in self._pages("comparisons/", params, limit=None)]
+
+    # ------------------------------------------------------------------ benchmarks
+
+    def benchmarks(self) -> list[dict[str, Any]]:
+        """Every benchmark of the server (all pages), newest first."""
+        return list(self._pages("benchmarks/", [("page_size", MAX_PAGE_SIZE)], limit=None))
+
+    def benchmark(self, slug: str) -> dict[str, Any]:
+        """One benchmark: its tasks, metric rule, ``min_seeds``, who may submit."""
+        return dict(self._client.get(_benchmark_path(slug)))
+
+    def create_benchmark(
+        self,
+        team: str,
+        slug: str,
+        name: str,
+        tasks: str | Sequence[str],
+        metric: str,
+        *,
+        goal: str | None = None,
+        summary: str = "last",
+        k: int | None = None,
+        step: int | None = None,
+        description: str = "",
+        min_seeds: int = 3,
+        normalize: Mapping[str, tuple[float, float] | Mapping[str, float]] | None = None,
+        open: bool = True,
+        teams: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a benchmark owned by `team` (the caller must be one of its admins).
+
+        Args:
+            tasks: the task names runs are logged with (at least one).
+            goal, summary, k, step: how a run becomes one score, as in `define_metric`
+                (goal default: from the metric's name).
+            min_seeds: finished seeds per task a submission needs (at least 2).
+            normalize: per task ``(random, reference)``: the cross-task aggregate uses
+                ``(x - random) / (reference - random)``.
+            open: False to take submissions from the listed `teams` only.
+
+        Raises:
+            PermissionDeniedError: the caller is not an admin of `team`.
+            ConflictError: the slug is taken.
+        """
+        body: dict[str, Any] = {
+            "team": _text("team", team),
+            "slug": _text("slug", slug),
+            "name": _text("name", name),
+            "tasks": [tasks] if isinstance(tasks, str) else list(tasks),
+            "metric": _text("metric", metric),
+            "goal": goal,
+            "summary": summary,
+            "k": k,
+            "step": step,
+            "description": description,
+            "min_seeds": min_seeds,
+            "open": open,
+            "teams": list(teams or []),
+        }
+        if normalize is not None:
+            body["normalize"] = {
+                str(task): _normalization(task, pair) for task, pair in normalize.items()
+            }
+        return dict(self._client.post("benchmarks/", json=body, retry=False))
+
+    def leaderboard(
+        self, slug: str, *, wait: bool = True, timeout: float = 120.0, poll_interval: float = 0.5
+    ) -> Leaderboard:
+        """A benchmark's leaderboard; with `wait`, polled until it is ``fresh``.
+
+        Raises:
+            ComparisonTimeout: not fresh within `timeout` (its last state in ``comparison``).
+            ComparisonFailed: the server gave up computing it (``status`` ``failed``).
+        """
+        if timeout < 0 or not poll_interval > 0:
+            raise ValueError("timeout must be >= 0 and poll_interval > 0")
+        deadline = time.monotonic() + timeout
+        path = _benchmark_path(slug, "leaderboard/")
+
+        def fetch() -> Leaderboard:
+            url = f"{self._client.url}/api/v1/{path}"
+            return Leaderboard(self._client.get(path), slug=slug, url=url)
+
+        board = fetch()
+        if not wait:
+            return board
+        return _wait_fresh(
+            board,
+            fetch,
+            deadline=deadline,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            what=f"leaderboard {slug!r}",
+            later=f"fetch it later with Api.leaderboard({slug!r})",
+        )
+
+    def submit(
+        self,
+        slug: str,
+        project: str,
+        variant: str | Mapping[str, Any],
+        *,
+        budget: Mapping[str, int | float | None] | None = None,
+        label: str | None = None,
+    ) -> dict[str, Any]:
+        """Submit a variant of one of your team's projects to a benchmark.
+
+        Args:
+            project: ``"team/project"``; the caller needs the member or admin role there.
+            variant: a fingerprint, or a record with a ``variant`` field (from `variants`).
+            budget: the declared tuning budget, ``{"trials": int, "gpu_hours": float}``
+                (either may be left out); the leaderboard warns when budgets differ a lot.
+            label: the entry's name (default: the variant's label in its project).
+
+        Raises:
+            BadRequestError: fewer finished seeds than the benchmark needs on some task
+                (the message says how many it has), or no run with the metric.
+            ConflictError: the variant is entered already.
+            PermissionDeniedError: the benchmark takes listed teams only.
+            NotFoundError: a project or variant the caller may not read.
+        """
+        project_parts(project)
+        names = _names("variant", variant, "variant")
+        body: dict[str, Any] = {"project": project, "variant": names[0] if names else None}
+        if budget is not None:
+            body["budget"] = dict(budget)
+        if label is not None:
+            body["label"] = label
+        # Not retried: a lost answer to a stored submission would come back as a conflict.
+        return dict(
+            self._client.post(_benchmark_path(slug, "submissions/"), json=body, retry=False)
+        )
+
+    def withdraw(self, slug: str, submission_id: int) -> dict[str, Any]:
+        """Withdraw a submission of your team; it is kept on the server with ``withdrawn_at``."""
+        if isinstance(submission_id, bool) or not isinstance(submission_id, int):
+            raise TypeError(f"submission_id must be an int, got {submission_id!r}")
+        path = _benchmark_path(slug, f"submissions/{submission_id}/")
+        return dict(self._client.request("DELETE", path))
+
+    def submissions(self, slug: str, *, withdrawn: bool = False) -> RecordList:
+        """A benchmark's submissions (with `withdrawn`, the withdrawn ones too)."""
+        params: list[tuple[str, Any]] = [("page_size", MAX_PAGE_SIZE)]
+        if withdrawn:
+            params.append(("withdrawn", "true"))
+        return RecordList(self._pages(_benchmark_path(slug, "submissions/"), params, limit=None))
 
     def _comparison(self, body: Mapping[str, Any]) -> Comparison:
         url = f"{self._client.url}/api/v1/comparisons/{body.get('id')}/"

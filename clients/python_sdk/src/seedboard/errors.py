@@ -9,7 +9,8 @@ The hierarchy::
     ├── ComparisonTimeout           `Api.compare(wait=True)`: the statistics were not
     │                               fresh in time (also a builtin `TimeoutError`)
     ├── ComparisonFailed            `Api.compare(wait=True)`: the server gave up computing
-    │                               them (its `error` says why)
+    │                               them (its `error` says why); `Api.leaderboard(wait=True)`
+    │                               raises these two as well
     └── APIError                    the server answered with an error body
         ├── BadRequestError         400 invalid / parse_error
         ├── AuthenticationError     401 not_authenticated (bad or revoked token)

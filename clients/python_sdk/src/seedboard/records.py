@@ -384,3 +384,40 @@ class Comparison(dict[str, Any]):
             if entry.get("rank_set", {}) is None:
                 del entry["rank_set"]  # NaN in the rank_set.* columns, no column of its own
         return entries.to_pandas()
+
+
+class Leaderboard(Comparison):
+    """A benchmark's leaderboard: the body of ``GET /api/v1/benchmarks/{slug}/leaderboard/``.
+
+    Shaped like a `Comparison` whose variants are submissions: in ``variants``, ``pairs`` and
+    ``ranking``, ``variant`` is the submission id as text (each block also has ``submission``,
+    ``team``, ``label`` and the submitted ``fingerprint``). ``submissions`` lists the active
+    entries with their declared ``budget`` and ``n_seeds`` per task; ``warnings`` names unequal
+    tuning budgets and entries with fewer seeds. Project paths and run ids are present only for
+    projects the caller may read.
+    """
+
+    def __init__(self, body: Mapping[str, Any], *, slug: str, url: str | None = None) -> None:
+        super().__init__(body, url=url)
+        self._slug = slug
+
+    def __repr__(self) -> str:
+        return (
+            f"<seedboard.Leaderboard {self._slug} metric={self.get('metric')!r} "
+            f"status={self.get('status')!r} submissions={len(self.submissions)}>"
+        )
+
+    @property
+    def id(self) -> str:
+        """The benchmark's slug."""
+        return self._slug
+
+    @property
+    def submissions(self) -> RecordList:
+        """The active submissions (``id``, ``team``, ``label``, ``budget``, ``n_seeds``...)."""
+        return RecordList(self.get("submissions") or [])
+
+    @property
+    def warnings(self) -> list[str]:
+        """Budget and seed-count warnings, then those of the statistics."""
+        return list(self.get("warnings") or [])
