@@ -9,9 +9,9 @@ Warnings, besides those of the statistics:
   alone (the expected maximum of more draws is higher; Dodge et al. 2019, "Show your work"), so
   a ratio of `BUDGET_RATIO` or more between declared budgets, or a budget declared by some and
   not by others, is said next to the ranking;
-- seeds: an entry with fewer seeds on a task than the median of the others has a wider
-  interval and a less certain rank, and one below the benchmark's minimum (a seed failed or was
-  re-run since it was submitted) is named too.
+- seeds: an entry with clearly fewer seeds on a task than the others (below `FEW_SEEDS` times
+  their median) has a wider interval and a less certain rank, and one below the benchmark's
+  minimum (a seed failed or crashed since it was submitted) is named too.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from server.stats.compute import Group, comparison_payload
 from server.stats.scores import ScoreTable, State
 
 BUDGET_RATIO = 4.0
+FEW_SEEDS = 0.75  # 3 seeds against 4 is no news; 3 against 5 is
 BUDGET_KEYS = {"trials": "trials", "gpu_hours": "GPU hours"}
 
 
@@ -113,7 +114,7 @@ def budget_warnings(entries: Sequence[Entry]) -> list[str]:
 
 
 def seed_warnings(entries: Sequence[Entry], counts: Mapping[int, Mapping[str, int]], *, min_seeds: int) -> list[str]:
-    """Entries with fewer seeds on a task than the median of the others, or than the minimum."""
+    """Entries with clearly fewer seeds on a task than the others, or fewer than the minimum."""
     warnings = []
     tasks = sorted({task for by_task in counts.values() for task in by_task})
     for task in tasks:
@@ -125,7 +126,7 @@ def seed_warnings(entries: Sequence[Entry], counts: Mapping[int, Mapping[str, in
                     f"seeds: {entry.display} has {n} finished seed(s) on task {task!r}, "
                     f"below the benchmark's minimum of {min_seeds}"
                 )
-            elif others and n < statistics.median(others):
+            elif others and n < FEW_SEEDS * statistics.median(others):
                 warnings.append(
                     f"seeds: {entry.display} has {n} seeds on task {task!r}, the others a median of "
                     f"{statistics.median(others):g}: its interval is wider and its rank less certain"

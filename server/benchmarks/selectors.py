@@ -10,8 +10,10 @@ from django.contrib.auth.models import User
 from django.db.models import Count, F, Q, QuerySet
 
 from server.benchmarks.models import Benchmark, Leaderboard, Submission
-from server.core.errors import NotFound
+from server.core.errors import NotFound, PermissionDenied
+from server.stats import verdicts
 from server.tracking import selectors as tracking_selectors
+from server.tracking.models import Run, Variant
 
 
 def benchmark_get(*, slug: str) -> Benchmark:
@@ -111,3 +113,39 @@ def leaderboard_view(*, user: User, benchmark: Benchmark, leaderboard: Leaderboa
         "ranking": payload.get("ranking"),
         "benchmark": payload.get("benchmark"),
     }
+
+
+MAX_FORM_PROJECTS = 50
+MAX_FORM_VARIANTS = 200
+
+
+def submission_choices(*, user: User, benchmark: Benchmark) -> list[dict[str, Any]]:
+    """For the submit form: the projects `user` may write to (access by tracking's selectors),
+    each with its variants that have a finished run on one of the benchmark's tasks."""
+    writable = []
+    for project in tracking_selectors.project_list(user=user)[:MAX_FORM_PROJECTS]:
+        try:
+            tracking_selectors.project_get(
+                user=user, team_slug=project.team.slug, project_slug=project.slug, write=True
+            )
+        except (NotFound, PermissionDenied):
+            continue
+        writable.append(project)
+    rows = list(
+        Variant.objects.filter(project__in=writable, runs__task__in=benchmark.tasks, runs__status=Run.Status.FINISHED)
+        .distinct()
+        .order_by("project_id", "model", "pk")
+        .values_list("project_id", "fingerprint", "model", "config")[:MAX_FORM_VARIANTS]
+    )
+    choices = []
+    for project in writable:
+        members = [(fingerprint, model, config) for pid, fingerprint, model, config in rows if pid == project.pk]
+        labels = verdicts.variant_labels(members)
+        if members:
+            choices.append(
+                {
+                    "project": project.path,
+                    "variants": [{"fingerprint": f, "label": labels[f]} for f, _, _ in members],
+                }
+            )
+    return choices

@@ -174,6 +174,8 @@ def benchmark_update(
     teams = fields.pop("teams", None)
     if "tasks" in fields:
         fields["tasks"] = sorted(dict.fromkeys(fields["tasks"]))
+    if "goal" in fields and fields["goal"] is None:  # null: the default of the (new) metric's name
+        fields["goal"] = scores.metric_rule_default(fields.get("metric", benchmark.metric)).goal
     if "summary" in fields and "k" not in fields and "step" not in fields:
         fields.setdefault("k", None)
         fields.setdefault("step", None)

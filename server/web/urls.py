@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from server.web import compare_views, project_views, run_views, views
+from server.web import benchmark_views, compare_views, project_views, run_views, views
 
 app_name = "web"
 
@@ -23,6 +23,15 @@ urlpatterns = [
     path("compare/<str:comparison_id>/", compare_views.compare, name="compare"),
     path("compare/<str:comparison_id>/status.json", compare_views.compare_status, name="compare_status"),
     path("compare/<str:comparison_id>/pairs.csv", compare_views.compare_pairs_csv, name="compare_pairs_csv"),
+    path("benchmarks/", benchmark_views.benchmarks, name="benchmarks"),
+    path("benchmarks/<str:slug>/", benchmark_views.benchmark, name="benchmark"),
+    path("benchmarks/<str:slug>/status.json", benchmark_views.benchmark_status, name="benchmark_status"),
+    path("benchmarks/<str:slug>/submit/", benchmark_views.benchmark_submit, name="benchmark_submit"),
+    path(
+        "benchmarks/<str:slug>/submissions/<int:submission_id>/withdraw/",
+        benchmark_views.benchmark_withdraw,
+        name="benchmark_withdraw",
+    ),
     path("runs/<str:run_id>/", run_views.run, name="run"),
     path("runs/<str:run_id>/status.json", run_views.run_status, name="run_status"),
     path("<str:team>/<str:project>/runs.json", project_views.runs_live, name="project_runs_live"),

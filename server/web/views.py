@@ -14,11 +14,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from server.accounts import selectors as account_selectors
 from server.accounts import services as account_services
+from server.benchmarks import selectors as benchmark_selectors
 from server.core.errors import NotFound
 from server.core.throttling import address_throttle_wait
 from server.web import selectors
 from server.web.errors import error_page
 from server.web.specs import runs_per_project_spec
+
+HOME_BENCHMARKS = 5
 
 
 def _user(request: HttpRequest) -> User:
@@ -45,6 +48,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "teams": overview,
             "running": selectors.runs_running(user=user),
             "comparisons": selectors.comparisons_recent(user=user),
+            "benchmarks": benchmark_selectors.benchmark_list().order_by("-created_at", "-id")[:HOME_BENCHMARKS],
             "runs_chart": runs_per_project_spec(records) if records else None,
         },
     )

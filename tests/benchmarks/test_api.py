@@ -174,3 +174,11 @@ def test_an_edit_with_an_incomplete_normalisation_is_a_400(acme, make_benchmark)
     make_benchmark()
     response = acme.patch(f"{URL}small/", {"normalize": {"cifar10": {"random": 0}}}, format="json")
     assert response.status_code == 400 and response.json()["error"]["field"] == "normalize.cifar10.reference"
+
+
+def test_an_edit_with_a_null_goal_takes_the_default_of_the_metric_name(acme, make_benchmark):
+    make_benchmark(goal="min")
+    response = acme.patch(f"{URL}small/", {"goal": None, "metric": "val/loss"}, format="json")
+    assert response.status_code == 200 and (response.json()["goal"], response.json()["metric"]) == ("min", "val/loss")
+    response = acme.patch(f"{URL}small/", {"goal": None, "metric": "val/acc"}, format="json")
+    assert response.json()["goal"] == "max"
