@@ -24,9 +24,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from server.accounts.services import token_create_for, user_password_ensure
+from server.benchmarks.models import Benchmark
 from server.tracking.models import Run
 
 DEMO_PROJECT = "demo/cifar10"
+DEMO_BENCHMARK = "cifar10-small"
 
 
 class Command(BaseCommand):
@@ -60,6 +62,7 @@ class Command(BaseCommand):
             )
             if not options["no_demo"]:
                 self._log_demo(url, token)
+                self._log_benchmark_demo(url, token)
             self._print_usage(url, token)
             self._print_sign_in(url, password)
             if options["exit_after_demo"]:
@@ -127,6 +130,27 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Logged {Run.objects.filter(project__slug='cifar10').count()} runs in {time.monotonic() - started:.1f} s."
         )
+
+    def _log_benchmark_demo(self, url: str, token: str) -> None:
+        """A second team and a benchmark with entries of both teams, so the leaderboard page has one."""
+        if Benchmark.objects.filter(slug=DEMO_BENCHMARK).exists():
+            self.stdout.write(f"The demo benchmark {DEMO_BENCHMARK} exists already.")
+            return
+        # vision-lab's user logs and submits with a token of its own (a member, not an admin).
+        lab_token = token_create_for(team_slug="vision-lab", username="vision", name="demo", role="member")
+        self.stdout.write(f"Logging a second team (vision-lab) and the benchmark {DEMO_BENCHMARK}...")
+        script = settings.BASE_DIR / "clients" / "python_sdk" / "examples" / "demo_benchmark.py"
+        env = {
+            **os.environ,
+            "SEEDBOARD_URL": url,
+            "SEEDBOARD_TOKEN": token,
+            "SEEDBOARD_DIR": str(settings.DATA_DIR / "sdk"),
+        }
+        started = time.monotonic()
+        subprocess.run(
+            [sys.executable, str(script), "--benchmark", DEMO_BENCHMARK, "--lab-token", lab_token], env=env, check=True
+        )
+        self.stdout.write(f"Made the demo benchmark in {time.monotonic() - started:.1f} s.")
 
     def _print_sign_in(self, url: str, password: str | None) -> None:
         # The password is only known when just generated (the database keeps a hash): printed once.
