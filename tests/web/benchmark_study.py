@@ -12,8 +12,9 @@ from server.benchmarks import services as benchmark_services
 from server.benchmarks.models import Benchmark
 from server.tracking import services as tracking_services
 from tests.benchmarks.conftest import log_variant
+from tests.web.conftest import PASSWORD
 
-PASSWORD = "a-long-test-password-7"
+__all__ = ["PASSWORD", "log_benchmark_study"]
 ENTRIES = {
     ("acme", "vision", "resnet18"): {"cifar10": [0.90, 0.91, 0.92, 0.93], "svhn": [0.80, 0.82, 0.81, 0.83]},
     ("vision-lab", "private-study", "vit"): {"cifar10": [0.86, 0.87, 0.85], "svhn": [0.88, 0.87, 0.89]},
