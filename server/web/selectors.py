@@ -1,7 +1,7 @@
-"""Reads for the UI's pages, always scoped to the signed-in user's teams.
+"""Reads for the UI's pages, always scoped by what the signed-in user may read.
 
-Access itself is decided where the API decides it (`tracking.selectors.project_get`, the team
-memberships), so a page never shows what the API would answer 404 for.
+Access itself is decided where the API decides it (the rules of server/accounts/selectors.py),
+so a page never shows what the API would answer 404 for.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.db.models import Count, Max, QuerySet
 from django.db.models.functions import Coalesce
 
 from server.accounts.models import Team
+from server.accounts.selectors import readable_projects_q
 from server.stats.models import Comparison
 from server.stats.selectors import comparison_list
 from server.tracking.models import Project, Run
@@ -55,14 +56,14 @@ def project_paths(*, user: User) -> list[str]:
     """`team/project` of every project the user can read, for the top bar's switcher (one query)."""
     return [
         f"{team}/{slug}"
-        for team, slug in Project.objects.filter(team__memberships__user=user)
+        for team, slug in Project.objects.filter(readable_projects_q(user))
         .order_by("team__slug", "slug")
         .values_list("team__slug", "slug")
     ]
 
 
 def _readable_runs(user: User) -> QuerySet[Run]:
-    return Run.objects.filter(project__team__memberships__user=user).select_related("project__team", "variant")
+    return Run.objects.filter(readable_projects_q(user, "project__")).select_related("project__team", "variant")
 
 
 def runs_running(*, user: User, limit: int = RUNNING_LIMIT) -> list[Run]:
