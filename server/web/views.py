@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from server.accounts import selectors as account_selectors
 from server.accounts import services as account_services
+from server.accounts.models import AuditEvent
 from server.core.errors import NotFound
 from server.core.throttling import address_throttle_wait
 from server.web import selectors
@@ -97,3 +98,16 @@ class SignInView(auth_views.LoginView):
             response["Retry-After"] = str(int(wait) + 1)
             return response
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        account_services.audit_record(action=AuditEvent.Action.SIGN_IN, actor=form.get_user(), request=self.request)
+        return response
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        # The name tried, not a user: a failed attempt may name nobody who exists.
+        tried = str(self.request.POST.get("username", ""))[:150]
+        account_services.audit_record(
+            action=AuditEvent.Action.SIGN_IN_FAILED, actor=None, detail={"username": tried}, request=self.request
+        )
+        return super().form_invalid(form)
