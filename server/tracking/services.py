@@ -97,6 +97,7 @@ def project_delete(*, project: Project, actor: User | None, request: HttpRequest
     run_pks = list(project.runs.values_list("pk", flat=True))
     points.points_delete_for_runs(run_pks=run_pks)
     path = project.path
+    Run.objects.filter(project=project).delete()  # first: a run protects its variant
     project.delete()
     audit_record(
         action=AuditEvent.Action.PROJECT_DELETE,
