@@ -48,7 +48,10 @@ def test_only_admins_add_members_and_change_roles(clients, django_user_model):
     assert clients["other"].post("/api/v1/teams/acme/members/", {"username": "carol"}, format="json").status_code == 404
     added = clients["admin"].post("/api/v1/teams/acme/members/", {"username": "carol", "role": "viewer"}, format="json")
     assert added.status_code == 201 and added.json()["password"] is None
-    assert clients["member"].patch("/api/v1/teams/acme/members/carol/", {"role": "admin"}, format="json").status_code == 403
+    assert (
+        clients["member"].patch("/api/v1/teams/acme/members/carol/", {"role": "admin"}, format="json").status_code
+        == 403
+    )
     changed = clients["admin"].patch("/api/v1/teams/acme/members/carol/", {"role": "member"}, format="json")
     assert changed.json()["role"] == "member"
     events = AuditEvent.objects.filter(team__slug="acme", target="carol").order_by("pk")
@@ -57,9 +60,11 @@ def test_only_admins_add_members_and_change_roles(clients, django_user_model):
 
 
 def test_an_admin_invites_a_new_user_with_a_generated_password(clients, client):
-    added = clients["admin"].post(
-        "/api/v1/teams/acme/members/", {"username": "newbie", "create_user": True}, format="json"
-    ).json()
+    added = (
+        clients["admin"]
+        .post("/api/v1/teams/acme/members/", {"username": "newbie", "create_user": True}, format="json")
+        .json()
+    )
     assert added["role"] == "member" and len(added["password"]) >= 12
     assert client.login(username="newbie", password=added["password"])
     unknown = clients["admin"].post("/api/v1/teams/acme/members/", {"username": "ghost"}, format="json")
@@ -70,7 +75,10 @@ def test_the_last_admin_cannot_leave_or_demote_themselves(clients):
     response = clients["admin"].delete("/api/v1/teams/acme/members/alice/")
     assert response.status_code == 409
     assert "no admin left" in response.json()["error"]["message"]
-    assert clients["admin"].patch("/api/v1/teams/acme/members/alice/", {"role": "member"}, format="json").status_code == 409
+    assert (
+        clients["admin"].patch("/api/v1/teams/acme/members/alice/", {"role": "member"}, format="json").status_code
+        == 409
+    )
     clients["admin"].patch("/api/v1/teams/acme/members/bob/", {"role": "admin"}, format="json")
     assert clients["admin"].delete("/api/v1/teams/acme/members/alice/").status_code == 204
     assert not Membership.objects.filter(team__slug="acme", user__username="alice").exists()
@@ -104,7 +112,9 @@ def test_the_audit_log_is_for_admins_only(clients):
 
 def test_bad_roles_and_usernames_are_400(clients):
     admin = clients["admin"]
-    assert admin.post("/api/v1/teams/acme/members/", {"username": "x", "role": "owner"}, format="json").status_code == 400
+    assert (
+        admin.post("/api/v1/teams/acme/members/", {"username": "x", "role": "owner"}, format="json").status_code == 400
+    )
     assert admin.post("/api/v1/teams/acme/members/", {"username": "a b"}, format="json").status_code == 400
     assert admin.post("/api/v1/teams/", {"slug": "Bad Slug"}, format="json").status_code == 400
 
