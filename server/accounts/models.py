@@ -78,19 +78,19 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        SIGN_IN = "sign_in"
-        SIGN_IN_FAILED = "sign_in_failed"
-        TOKEN_CREATE = "token.create"
-        TOKEN_REVOKE = "token.revoke"
-        TEAM_CREATE = "team.create"
-        MEMBER_ADD = "member.add"
-        MEMBER_ROLE = "member.role"
-        MEMBER_REMOVE = "member.remove"
-        PROJECT_VISIBILITY = "project.visibility"
-        PROJECT_DELETE = "project.delete"
-        BENCHMARK_CREATE = "benchmark.create"
-        BENCHMARK_SUBMIT = "benchmark.submit"
-        BENCHMARK_WITHDRAW = "benchmark.withdraw"
+        SIGN_IN = "sign_in", "signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "failed to sign in"
+        TOKEN_CREATE = "token.create", "created a token"
+        TOKEN_REVOKE = "token.revoke", "revoked a token"
+        TEAM_CREATE = "team.create", "created the team"
+        MEMBER_ADD = "member.add", "added a member"
+        MEMBER_ROLE = "member.role", "changed a role"
+        MEMBER_REMOVE = "member.remove", "removed a member"
+        PROJECT_VISIBILITY = "project.visibility", "changed a project's visibility"
+        PROJECT_DELETE = "project.delete", "deleted a project"
+        BENCHMARK_CREATE = "benchmark.create", "created a benchmark"
+        BENCHMARK_SUBMIT = "benchmark.submit", "submitted to a benchmark"
+        BENCHMARK_WITHDRAW = "benchmark.withdraw", "withdrew a submission"
 
     created_at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(

@@ -52,11 +52,32 @@ def audit_record(
 # ---------------------------------------------------------------------------- teams and members
 
 
+# The web UI's own first path segments: a team of that name would hide its projects' pages.
+RESERVED_TEAM_SLUGS = frozenset(
+    {
+        "admin",
+        "api",
+        "benchmarks",
+        "compare",
+        "healthz",
+        "login",
+        "logout",
+        "runs",
+        "search",
+        "static",
+        "teams",
+        "tokens",
+    }
+)
+
+
 def _slug_checked(slug: str, field: str) -> str:
     try:
         slug_validator(slug)
     except ValidationError as exc:
         raise InvalidInput(f"{field} {slug!r}: {exc.messages[0]}", field=field) from exc
+    if field == "team" and slug in RESERVED_TEAM_SLUGS:
+        raise InvalidInput(f"team {slug!r} is reserved for the web UI's pages; choose another name", field=field)
     return slug
 
 

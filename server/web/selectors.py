@@ -12,8 +12,8 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Max, QuerySet
 from django.db.models.functions import Coalesce
 
-from server.accounts.models import Team
-from server.accounts.selectors import readable_projects_q
+from server.accounts.models import Team, Visibility
+from server.accounts.selectors import member_team_ids, readable_projects_q
 from server.stats.models import Comparison
 from server.stats.selectors import comparison_list
 from server.tracking.models import Project, Run
@@ -50,6 +50,17 @@ def projects_overview(*, user: User) -> list[TeamProjects]:
     for project in projects:
         by_team[project.team_id].append(project)
     return [TeamProjects(team=team, projects=by_team[team.pk]) for team in teams]
+
+
+def projects_shared(*, user: User) -> list[Project]:
+    """Internal projects of teams the user is not in (every signed-in user may read them)."""
+    return list(
+        Project.objects.filter(visibility=Visibility.INTERNAL)
+        .exclude(team_id__in=member_team_ids(user))
+        .select_related("team")
+        .annotate(run_count=Count("runs"))
+        .order_by("team__slug", "slug")
+    )
 
 
 def project_paths(*, user: User) -> list[str]:
