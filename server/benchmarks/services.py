@@ -18,7 +18,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from server.accounts.models import Membership, Team
+from server.accounts.models import Team
+from server.accounts.selectors import team_get_for
+from server.accounts.services import audit_record
 from server.analysis import METHOD_VERSION
 from server.benchmarks import leaderboard as board
 from server.benchmarks.models import Benchmark, Leaderboard, Submission
@@ -55,25 +57,12 @@ def leaderboards_mark_stale_for(project_id: int, metrics: Collection[str]) -> in
     return _leaderboard_mark(Leaderboard.objects.filter(benchmark_id__in=benchmarks))
 
 
-# ---------------------------------------------------------------------------- audit
-
-
-def _audit(
-    *, action: str, actor: User, team: Team, target: str, detail: dict[str, Any], request: HttpRequest | None
-) -> None:
-    # audit: server.accounts.services.audit_record(action=..., actor=..., team=..., target=..., detail=..., request=...)
-    pass
-
-
 # ---------------------------------------------------------------------------- benchmarks
 
 
 def _team_admin(*, user: User, slug: str) -> Team:
     """The team, when `user` is one of its admins; 404 for a team the user is not in, 403 otherwise."""
-    team = tracking_selectors.team_for_member(user=user, slug=slug)
-    if getattr(team, "role", None) != Membership.Role.ADMIN:
-        raise PermissionDenied(f"Only admins of team {slug!r} can create or change its benchmarks.")
-    return team
+    return team_get_for(user=user, slug=slug, need="admin")
 
 
 def _teams_by_slug(slugs: list[str]) -> list[Team]:
@@ -150,7 +139,7 @@ def benchmark_create(
         benchmark.allowed_teams.set(allowed)
         # Nothing to rank yet: fresh and empty, until the first submission marks it.
         Leaderboard.objects.create(benchmark=benchmark, status=Status.FRESH, computed_at=timezone.now())
-        _audit(
+        audit_record(
             action="benchmark.create",
             actor=user,
             team=owner,
@@ -274,7 +263,7 @@ def submission_create(
         except IntegrityError:  # a concurrent submission of the same variant won
             raise conflict from None
         _leaderboard_mark(Leaderboard.objects.filter(benchmark=benchmark))
-        _audit(
+        audit_record(
             action="benchmark.submit",
             actor=user,
             team=found.team,
@@ -297,7 +286,7 @@ def submission_withdraw(
     if submission is None:
         raise NotFound(f"No active submission {submission_id} in {benchmark.slug!r}.")
     try:
-        tracking_selectors.team_for_member(user=user, slug=submission.team.slug, write=True)
+        team_get_for(user=user, slug=submission.team.slug, need="write")
     except NotFound:
         # The submission is public on the leaderboard: say why, rather than pretend it is missing.
         raise PermissionDenied(f"Only members of team {submission.team.slug!r} can withdraw its submissions.") from None
@@ -308,7 +297,7 @@ def submission_withdraw(
         ):
             raise NotFound(f"No active submission {submission_id} in {benchmark.slug!r}.")
         _leaderboard_mark(Leaderboard.objects.filter(benchmark=benchmark))
-        _audit(
+        audit_record(
             action="benchmark.withdraw",
             actor=user,
             team=submission.team,

@@ -78,12 +78,16 @@ def anonymous_throttle_check(request: Request) -> None:
         raise Throttled(wait=wait)
 
 
+def client_address(request: HttpRequest | Request) -> str:
+    """REMOTE_ADDR, or the address X-Forwarded-For gives behind SEEDBOARD_NUM_PROXIES trusted proxies."""
+    return BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # it reads request.META only
+
+
 def address_throttle_wait(request: HttpRequest | Request, *, scope: str, rate: str) -> float | None:
     """Count a request against its client address in `scope`: None when allowed, else the seconds
     until the window ends. The address is REMOTE_ADDR, or X-Forwarded-For behind
     SEEDBOARD_NUM_PROXIES trusted proxies."""
     if not settings.SEEDBOARD_THROTTLE_ENABLED:
         return None
-    ident = BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # it reads request.META only
-    allowed, seconds_left = window_count(scope=scope, ident=ident, rate=rate)
+    allowed, seconds_left = window_count(scope=scope, ident=client_address(request), rate=rate)
     return None if allowed else seconds_left

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.accounts.services import token_create_for
 from server.benchmarks.models import Leaderboard, Submission
 from tests.benchmarks.conftest import URL, log_variant
 
@@ -182,3 +183,34 @@ def test_an_edit_with_a_null_goal_takes_the_default_of_the_metric_name(acme, mak
     assert response.status_code == 200 and (response.json()["goal"], response.json()["metric"]) == ("min", "val/loss")
     response = acme.patch(f"{URL}small/", {"goal": None, "metric": "val/acc"}, format="json")
     assert response.json()["goal"] == "max"
+
+
+def test_creations_submissions_and_withdrawals_are_in_the_audit_log(acme, lab, make_benchmark, lab_project):
+    from server.accounts.models import AuditEvent
+
+    make_benchmark()
+    variant = log_variant(lab_project, model="vit", scores=GOOD)
+    body = {"project": "vision-lab/secret", "variant": variant, "budget": {"trials": 3}}
+    submission = lab.post(f"{URL}small/submissions/", body, format="json").json()
+    lab.delete(f"{URL}small/submissions/{submission['id']}/")
+    events = list(AuditEvent.objects.filter(action__startswith="benchmark.").order_by("id"))
+    assert [(e.action, e.actor_name, e.team.slug) for e in events] == [
+        ("benchmark.create", "alice", "acme"),
+        ("benchmark.submit", "bob", "vision-lab"),
+        ("benchmark.withdraw", "bob", "vision-lab"),
+    ]
+    assert events[1].detail == {"project": "vision-lab/secret", "variant": variant, "budget": {"trials": 3}}
+    assert events[2].target == f"benchmark:small/submission:{submission['id']}"
+
+
+def test_a_read_only_token_cannot_submit(make_benchmark, lab_project, make_token):
+    from rest_framework.test import APIClient
+
+    make_benchmark()
+    variant = log_variant(lab_project, model="vit", scores=GOOD)
+    reader = APIClient()
+    token = token_create_for(team_slug="vision-lab", username="bob", role="member", scope="read")
+    reader.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    body = {"project": "vision-lab/secret", "variant": variant}
+    assert reader.get(f"{URL}small/leaderboard/").status_code == 200
+    assert reader.post(f"{URL}small/submissions/", body, format="json").status_code == 403

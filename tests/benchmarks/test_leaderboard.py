@@ -180,3 +180,11 @@ def test_withdrawing_entries_down_to_none_leaves_nothing_to_compare(
         assert acme.delete(f"{url}{board[('acme/study', 'resnet18')]}/").status_code == 200
     body = lab.get(f"{URL}small/leaderboard/").json()
     assert (body["status"], body["submissions"], body["variants"]) == ("fresh", [], [])
+
+
+def test_an_internal_project_is_named_to_every_reader(acme, lab_project, board):
+    lab_project.visibility = "internal"
+    lab_project.save(update_fields=["visibility"])
+    body = acme.get(f"{URL}small/leaderboard/").json()
+    theirs = [block for block in body["variants"] if block["team"] == "vision-lab"]
+    assert theirs and all(block["projects"] == ["vision-lab/secret"] and block["runs"] for block in theirs)

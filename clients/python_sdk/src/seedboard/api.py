@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, Union
 from urllib.parse import quote
 
+from .access import AccessApi
 from .client import Client, RetryPolicy
 from .config import resolve_settings
 from .definitions import definitions_path, metric_definition, project_endpoint, project_parts
@@ -154,8 +155,9 @@ def _benchmark_path(slug: str, rest: str = "") -> str:
     return f"benchmarks/{quote(_text('slug', slug), safe='')}/{rest}"
 
 
-class Api:
-    """Access to a Seedboard server: runs, histories, metric definitions, statistics.
+class Api(AccessApi):
+    """Access to a Seedboard server: runs, histories, metric definitions, statistics,
+    and teams, tokens and project visibility (`seedboard.access.AccessApi`).
 
     Args:
         url, token: default to ``SEEDBOARD_URL``/``SEEDBOARD_TOKEN`` or the login file.
@@ -193,7 +195,7 @@ class Api:
         self.close()
 
     def whoami(self) -> dict[str, Any]:
-        """``{"user": ..., "teams": [...]}`` of the token."""
+        """``{"user": ..., "teams": [...], "scope": "read" | "write"}`` of the token."""
         return dict(self._client.get("auth/whoami/"))
 
     def projects(self) -> list[dict[str, Any]]:
@@ -639,7 +641,7 @@ class Api:
         if isinstance(submission_id, bool) or not isinstance(submission_id, int):
             raise TypeError(f"submission_id must be an int, got {submission_id!r}")
         path = _benchmark_path(slug, f"submissions/{submission_id}/")
-        return dict(self._client.request("DELETE", path))
+        return dict(self._client.delete(path))
 
     def submissions(self, slug: str, *, withdrawn: bool = False) -> RecordList:
         """A benchmark's submissions (with `withdrawn`, the withdrawn ones too)."""
