@@ -102,6 +102,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before the middleware that answer early (query string checks, static files), so that their
+    # responses are not framed either.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "server.core.middleware.QueryStringCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,7 +112,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "server.web.middleware.ContentSecurityPolicyMiddleware",
     "server.web.middleware.QueryTimeoutPageMiddleware",
     # Last, so the lockout page it puts in place of the sign-in response goes through the others.
@@ -225,7 +227,10 @@ SEEDBOARD_SECURE_COOKIES = env_bool("SEEDBOARD_SECURE_COOKIES", False) or SEEDBO
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SEEDBOARD_SECURE_COOKIES
 SECURE_HSTS_SECONDS = env_int("SEEDBOARD_HSTS_SECONDS", 31_536_000, minimum=0) if SEEDBOARD_TLS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SEEDBOARD_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading asks browsers to ship the domain as HTTPS-only, a commitment hard to take back:
+# an operator opts in. Not preloading is a choice, so `check --deploy` is not to warn about it.
 SECURE_HSTS_PRELOAD = env_bool("SEEDBOARD_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_SSL_REDIRECT = env_bool("SEEDBOARD_SSL_REDIRECT", SEEDBOARD_TLS)
 # Health checks of a container runtime call the server over plain HTTP from inside.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
