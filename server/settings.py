@@ -105,7 +105,7 @@ MIDDLEWARE = [
     # Before the middleware that answer early (query string checks, static files), so that their
     # responses are not framed either.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "server.core.middleware.QueryStringCheckMiddleware",
+    "server.web.middleware.RequestCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -212,6 +212,7 @@ AXES_FAILURE_LIMIT = env_int("SEEDBOARD_SIGNIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SEEDBOARD_SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "server.accounts.signin.signin_username"
 # The same client address as the API's throttles (REST_FRAMEWORK["NUM_PROXIES"] below), so
 # django-ipware's own guess from headers is never used.
 AXES_CLIENT_IP_CALLABLE = "server.core.throttling.client_address"

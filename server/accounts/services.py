@@ -49,6 +49,8 @@ def token_create_for(*, team_slug: str, username: str, name: str = "", role: str
 
 def token_create(*, user: User, name: str = "") -> str:
     """A new token of an existing user (the web UI's tokens page); returns its text, never stored."""
+    if "\x00" in name:  # PostgreSQL's text cannot hold it
+        raise InvalidInput("A token's name may not contain NUL characters.", field="name")
     text, prefix, digest = token_generate()
     ApiToken.objects.create(user=user, name=name[:100], prefix=prefix, digest=digest)
     return text

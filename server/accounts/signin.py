@@ -23,3 +23,17 @@ class SignInAttemptHandler(AxesDatabaseHandler):
         username = get_client_username(request, credentials)
         count, _ = AccessAttempt.objects.filter(username=username).delete()
         return count
+
+
+def signin_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
+    """The username a failed sign-in is counted under (AXES_USERNAME_CALLABLE).
+
+    Django's sign-in form hands a username of any length to authenticate(), and axes stores it in
+    a 255-character column: a longer one would fail the insert (a 500 on PostgreSQL) instead of
+    counting as a failure. No account has such a name (Django's limit is 150), so cutting it is safe.
+    """
+    source = credentials if credentials is not None else getattr(request, "POST", {})
+    username = source.get("username")
+    if not isinstance(username, str):
+        return None
+    return username.replace("\x00", "\ufffd")[:255]

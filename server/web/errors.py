@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from axes.helpers import get_cool_off
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -48,6 +49,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return api_errors.json_bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):  # a form post past DATA_UPLOAD_MAX_MEMORY_SIZE
+        return error_page(status=413, title="Request too large", message="The form sent more data than allowed.")
     return error_page(status=400, title="Bad request", message="The server could not understand this request.")
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from server.accounts import selectors as account_selectors
 from server.accounts import services as account_services
-from server.core.errors import NotFound
+from server.core.errors import InvalidInput, NotFound
 from server.core.throttling import address_throttle_wait
 from server.web import selectors
 from server.web.errors import error_page
@@ -62,12 +62,16 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 def tokens(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    new_token = None
+    new_token = error = None
     if request.method == "POST":
         # Shown in this response only: the text is never stored, so it cannot be shown again.
-        new_token = account_services.token_create(user=user, name=request.POST.get("name", "").strip())
+        try:
+            new_token = account_services.token_create(user=user, name=request.POST.get("name", "").strip())
+        except InvalidInput as exc:
+            error = exc.message
     listed = account_selectors.token_list_for(user=user)
-    return _page(request, "web/tokens.html", {"tokens": listed, "new_token": new_token})
+    context = {"tokens": listed, "new_token": new_token, "error": error}
+    return _page(request, "web/tokens.html", context, status=400 if error else 200)
 
 
 @require_POST

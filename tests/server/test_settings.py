@@ -58,8 +58,8 @@ TLS_SHOW = (
 def tls_settings(tmp_path, **env):
     result = subprocess.run(
         [sys.executable, "-c", TLS_SHOW],
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("SEEDBOARD_")},
-             "DJANGO_SETTINGS_MODULE": "server.settings", "SEEDBOARD_DATA_DIR": str(tmp_path), "DATABASE_URL": "", **env},
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("SEEDBOARD_")}, "DATABASE_URL": "",
+             "DJANGO_SETTINGS_MODULE": "server.settings", "SEEDBOARD_DATA_DIR": str(tmp_path), **env},
         cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -25,6 +25,7 @@ def _passwords(two_teams: object) -> None:
     """alice and mallory sign in with PASSWORD; bob, carol, dave and erin do not exist."""
     user_set_password(username="mallory", password=PASSWORD)
 
+
 ATTACKER, OTHER = "192.0.2.20", "198.51.100.5"
 
 
