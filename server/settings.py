@@ -271,7 +271,10 @@ else:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["server.accounts.authentication.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "server.accounts.authentication.TokenScopePermission",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["server.core.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["server.core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
