@@ -28,7 +28,7 @@ from server.accounts.serializers import (
 )
 from server.core.serializers import ErrorSerializer
 
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 429)}
+ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 429, 503)}
 
 
 def _checked(serializer_class: type, data: Any) -> dict[str, Any]:

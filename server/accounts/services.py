@@ -26,6 +26,7 @@ from server.core.throttling import client_address
 # A token's last use is recorded at most this often, so authenticated requests stay read-only.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 MAX_TOKEN_LIFETIME = timedelta(days=3650)
+MAX_ACTIVE_TOKENS = 100  # per user: keeps token listings (the user's, the team admins') small
 
 
 def audit_record(
@@ -247,6 +248,10 @@ def token_create(
     """A new token of an existing user: its text (returned once, never stored) and its row."""
     if scope not in ApiToken.Scope.values:
         raise InvalidInput(f"scope: 'read' or 'write', got {scope!r}", field="scope")
+    if "\x00" in name:  # PostgreSQL's text cannot hold it
+        raise InvalidInput("A token's name may not contain NUL characters.", field="name")
+    if ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_ACTIVE_TOKENS:
+        raise InvalidInput(f"At most {MAX_ACTIVE_TOKENS} active tokens per user: revoke unused ones first.")
     text, prefix, digest = token_generate()
     token = ApiToken.objects.create(
         user=user, name=name[:100], prefix=prefix, digest=digest, scope=scope, expires_at=_expiry_checked(expires_at)

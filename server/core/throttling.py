@@ -8,6 +8,7 @@ and written back on every request at "100000/hour").
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from typing import TYPE_CHECKING
 
@@ -78,16 +79,24 @@ def anonymous_throttle_check(request: Request) -> None:
         raise Throttled(wait=wait)
 
 
-def client_address(request: HttpRequest | Request) -> str:
-    """REMOTE_ADDR, or the address X-Forwarded-For gives behind SEEDBOARD_NUM_PROXIES trusted proxies."""
-    return BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # it reads request.META only
-
-
 def address_throttle_wait(request: HttpRequest | Request, *, scope: str, rate: str) -> float | None:
     """Count a request against its client address in `scope`: None when allowed, else the seconds
     until the window ends. The address is REMOTE_ADDR, or X-Forwarded-For behind
     SEEDBOARD_NUM_PROXIES trusted proxies."""
     if not settings.SEEDBOARD_THROTTLE_ENABLED:
         return None
-    allowed, seconds_left = window_count(scope=scope, ident=client_address(request), rate=rate)
+    # Requests whose address is not an IP address share one counter.
+    ident = client_address(request) or "unknown"
+    allowed, seconds_left = window_count(scope=scope, ident=ident, rate=rate)
     return None if allowed else seconds_left
+
+
+def client_address(request: HttpRequest | Request) -> str | None:
+    """The client's IP address: REMOTE_ADDR, or the entry SEEDBOARD_NUM_PROXIES trusted proxies added
+    to X-Forwarded-For; None when that is not an IP address. The API's throttles and the sign-in
+    lockouts (AXES_CLIENT_IP_CALLABLE, stored in an inet column) share it."""
+    ident = BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # it reads request.META only
+    try:
+        return str(ipaddress.ip_address(ident))
+    except ValueError:
+        return None

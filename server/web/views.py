@@ -37,7 +37,12 @@ def _user(request: HttpRequest) -> User:
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     """Render a page inside the base layout, with what its top bar needs."""
-    nav = {"nav_projects": selectors.project_paths(user=_user(request)), "nav_query": request.GET.get("q", "")}
+    user = _user(request)
+    nav = {
+        "nav_projects": selectors.project_paths(user=user),
+        "nav_teams": account_selectors.team_slugs_for(user=user),
+        "nav_query": request.GET.get("q", ""),
+    }
     return render(request, template, {**nav, **context}, status=status)
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from server.accounts.models import AuditEvent, Membership
+from tests.web.conftest import sign_in
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_an_admin_invites_a_new_user_with_a_generated_password(clients, client):
         .json()
     )
     assert added["role"] == "member" and len(added["password"]) >= 12
-    assert client.login(username="newbie", password=added["password"])
+    sign_in(client, "newbie", added["password"])
     unknown = clients["admin"].post("/api/v1/teams/acme/members/", {"username": "ghost"}, format="json")
     assert unknown.status_code == 404
 

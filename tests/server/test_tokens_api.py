@@ -92,3 +92,10 @@ def test_createtoken_makes_a_read_token_that_expires(db, capsys):
     assert token.scope == "read"
     assert timedelta(days=6) < token.expires_at - timezone.now() <= timedelta(days=7)
     assert _bearer(text).post("/api/v1/projects/", {"team": "acme", "slug": "p"}, format="json").status_code == 403
+
+
+def test_active_tokens_per_user_are_capped(api, monkeypatch):
+    from server.accounts import services
+
+    monkeypatch.setattr(services, "MAX_ACTIVE_TOKENS", 3)
+    assert [api.post("/api/v1/tokens/", {}, format="json").status_code for _ in range(3)] == [201, 201, 400]

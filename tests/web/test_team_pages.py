@@ -8,7 +8,7 @@ from django.test import Client
 from server.accounts.models import ApiToken, AuditEvent, Membership
 from server.accounts.services import member_add, user_set_password
 from server.tracking.models import Project
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, sign_in
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def bob(two_teams, django_user_model) -> Client:
     member_add(team=Team.objects.get(slug="acme"), username="bob", role="viewer", actor=None, create_user=True)
     user_set_password(username="bob", password=PASSWORD)
     client = Client()
-    assert client.login(username="bob", password=PASSWORD)
+    sign_in(client, "bob")
     return client
 
 
@@ -57,7 +57,7 @@ def test_an_admin_adds_a_new_user_and_sees_the_password_once(alice):
     assert response.status_code == 200
     password = response.context["new_password"]
     assert password and password in response.content.decode()
-    assert Client().login(username="carol", password=password)
+    sign_in(Client(), "carol", password)
     assert password not in alice.get("/teams/acme/").content.decode()
 
 
