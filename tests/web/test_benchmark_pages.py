@@ -11,6 +11,7 @@ from django.test import Client
 from server.benchmarks.models import Leaderboard, Submission
 from server.tracking.models import Run
 from tests.web.benchmark_study import PASSWORD, log_benchmark_study
+from tests.web.conftest import sign_in
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def study(db, eager_tasks, django_capture_on_commit_callbacks):
 
 def signed_in(username: str) -> Client:
     client = Client()
-    assert client.login(username=username, password=PASSWORD)
+    sign_in(client, username, PASSWORD)
     return client
 
 
