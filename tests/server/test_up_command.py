@@ -49,6 +49,12 @@ def test_up_logs_the_demo_study_and_prints_a_leaderboard_with_verdicts(tmp_path:
     assert re.search(r"comparisons/[0-9a-f-]{36}/", out)
     assert (tmp_path / "demo-token").read_text().startswith("sb_")
 
+    # The demo benchmark: entries of the demo team and of a second team, ranked, with warnings.
+    board = out.split("Benchmark cifar10-small: 4 submissions from 2 teams")[1].split("Its leaderboard")[0]
+    assert board.count("[demo]") >= 2 and board.count("[vision-lab]") >= 2
+    assert "! budget: tuning budgets differ" in board and "! seeds:" in board
+    assert f"http://127.0.0.1:{port}/benchmarks/cifar10-small/" in out
+
     # The last line says where to sign in, with the password generated on this first start.
     last = out.strip().splitlines()[-1]
     match = re.fullmatch(rf"Open http://127\.0\.0\.1:{port}/ and sign in as demo / (\S+)", last)
