@@ -46,14 +46,16 @@ def _leaderboard_mark(queryset: QuerySet[Leaderboard]) -> int:
     return recompute.mark(queryset, leaderboard_enqueue, "benchmark_id")
 
 
-def leaderboards_mark_stale_for(project_id: int, metrics: Collection[str]) -> int:
-    """Mark the leaderboards with an active submission from this project on one of these metrics.
+def leaderboards_mark_stale_for(project_id: int, metrics: Collection[str] | None) -> int:
+    """Mark the leaderboards with an active submission from this project on one of these metrics
+    (None: on any metric, as before the project is deleted).
 
     Called by server.stats.services.stats_mark_stale, in the transaction of the run change.
     """
-    benchmarks = Submission.objects.filter(
-        project_id=project_id, withdrawn_at__isnull=True, benchmark__metric__in=list(metrics)
-    ).values("benchmark_id")
+    submissions = Submission.objects.filter(project_id=project_id, withdrawn_at__isnull=True)
+    if metrics is not None:
+        submissions = submissions.filter(benchmark__metric__in=list(metrics))
+    benchmarks = submissions.values("benchmark_id")
     return _leaderboard_mark(Leaderboard.objects.filter(benchmark_id__in=benchmarks))
 
 

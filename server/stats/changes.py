@@ -17,7 +17,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.http import HttpRequest
+from rest_framework.request import Request
 
 from server.stats import services as stats_services
 from server.tracking import ingestion
@@ -65,6 +68,14 @@ def project_update(*, project: Project, fields: dict[str, Any]) -> Project:
         if updated.noise_keys != previous_noise_keys:
             stats_services.project_changed(project=updated)
     return updated
+
+
+def project_delete(*, project: Project, actor: User | None, request: HttpRequest | Request | None = None) -> int:
+    """Delete a project with its runs; what read it (comparisons, benchmark leaderboards) turns
+    stale in the same transaction. Returns the number of runs deleted."""
+    with transaction.atomic():
+        stats_services.project_removing(project=project)
+        return tracking_services.project_delete(project=project, actor=actor, request=request)
 
 
 def runs_mark_crashed() -> list[Run]:

@@ -147,15 +147,15 @@ def delay_for_tests() -> None:
 class Dependent:
     """A result model of another app that reads the metric scores of projects.
 
-    `mark_stale(project_id, metrics)` marks its rows that read those metrics of that project
-    (returns how many tasks it queued); `enqueue(*args)` queues the recompute of one row, whose
-    arguments are the row's `fields`, as `mark` passes them.
+    `mark_stale(project_id, metrics)` marks its rows that read those metrics of that project, or
+    any metric of it with None (returns how many tasks it queued); `enqueue(*args)` queues the
+    recompute of one row, whose arguments are the row's `fields`, as `mark` passes them.
     """
 
     model: type[Recomputed]
     enqueue: Callable[..., None]
     fields: tuple[str, ...]
-    mark_stale: Callable[[int, Collection[str]], int]
+    mark_stale: Callable[[int, Collection[str] | None], int]
 
 
 _dependents: dict[str, Dependent] = {}

@@ -143,6 +143,15 @@ def project_changed(*, project: Project) -> int:
     return stats_mark_stale(project_id=project.pk, metrics=_project_metrics(project.pk) | set(logged))
 
 
+def project_removing(*, project: Project) -> int:
+    """Before a project is deleted: the comparisons and other apps' results (leaderboards) that
+    read it turn stale, marked while their links to it still exist (the deletion cascades them)."""
+    queued = recompute.mark(Comparison.objects.filter(projects__id=project.pk), _enqueue_comparison, "uuid")
+    for dependent in recompute.dependents():
+        queued += dependent.mark_stale(project.pk, None)
+    return queued
+
+
 # ---------------------------------------------------------------------------- metric definitions
 
 

@@ -152,7 +152,7 @@ class ProjectDetailApi(APIView):
     def delete(self, request: Request, team: str, project: str) -> Response:
         user = request_user(request)
         found = selectors.project_get(user=user, team_slug=team, project_slug=project, admin=True)
-        services.project_delete(project=found, actor=user, request=request)
+        changes.project_delete(project=found, actor=user, request=request)
         return Response(status=204)
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from server.accounts import selectors, services
 from server.accounts.models import Membership, Team, Visibility
 from server.core.errors import NotFound, PermissionDenied, SeedboardError
+from server.stats import changes
 from server.tracking import selectors as tracking_selectors
 from server.tracking import services as tracking_services
 from server.web.errors import error_page
@@ -139,7 +140,7 @@ def project_settings(request: HttpRequest, team: str, project: str) -> HttpRespo
                 if request.POST.get("confirm", "") != found.path:
                     error = f"Type {found.path} to confirm the deletion."
                 else:
-                    tracking_services.project_delete(project=found, actor=user, request=request)
+                    changes.project_delete(project=found, actor=user, request=request)
                     return redirect("web:team", team=team)
             else:
                 error = f"Unknown action {action!r}."

@@ -188,3 +188,14 @@ def test_an_internal_project_is_named_to_every_reader(acme, lab_project, board):
     body = acme.get(f"{URL}small/leaderboard/").json()
     theirs = [block for block in body["variants"] if block["team"] == "vision-lab"]
     assert theirs and all(block["projects"] == ["vision-lab/secret"] and block["runs"] for block in theirs)
+
+
+def test_deleting_a_submitted_project_recomputes_the_leaderboard_without_its_entries(
+    acme, lab_project, board, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        changes.project_delete(project=lab_project, actor=None)
+    body = acme.get(f"{URL}small/leaderboard/").json()
+    assert body["status"] == "fresh"
+    assert [s["team"] for s in body["submissions"]] == ["acme"]
+    assert {block["team"] for block in body["variants"]} == {"acme"} and body["pairs"] == []
