@@ -29,6 +29,8 @@ from rest_framework.test import APIClient
 
 from server.accounts.models import Team
 from server.accounts.services import member_add, token_create, token_create_for
+from server.benchmarks import services as benchmark_services
+from server.benchmarks.models import Benchmark
 from server.stats.models import Comparison
 from server.tracking import services as tracking_services
 from server.tracking.models import Project, Run
@@ -122,6 +124,36 @@ def world(db: None) -> World:
         comparison.projects.set([project])
         comparisons[name] = comparison
     return World(private=private, internal=internal, runs=runs, comparisons=comparisons, tokens=tokens)
+
+
+def _benchmark(world: World) -> str:
+    """acme's benchmark on acc over the task '' with 2 seeds per submission (made on first use)."""
+    if not Benchmark.objects.filter(slug="bench").exists():
+        alice = get_user_model().objects.get(username="alice")
+        benchmark_services.benchmark_create(
+            user=alice, team="acme", slug="bench", name="Bench", tasks=[""], metric="acc", min_seeds=2
+        )
+    return "bench"
+
+
+def _fresh_variant(world: World, caller: str) -> str:
+    """A new variant with two finished seeds of acc in the caller's project; its fingerprint."""
+    config = {"lr": uuid.uuid4().hex[:8]}
+    for seed in (0, 1):
+        run, _ = tracking_services.run_create(project=world.project(caller), model="m", config=config, seed=seed)
+        tracking_services.run_update(run=run, status="finished", summary={"acc": 0.5 + seed / 10})
+    return str(run.variant.fingerprint)
+
+
+def _fresh_submission(world: World) -> int:
+    """A new submission of acme (made by alice, from the private project) to withdraw."""
+    submission = benchmark_services.submission_create(
+        user=get_user_model().objects.get(username="alice"),
+        benchmark=Benchmark.objects.get(slug=_benchmark(world)),
+        project=world.private.path,
+        variant=_fresh_variant(world, "admin"),
+    )
+    return submission.pk
 
 
 def _batch() -> dict[str, Any]:
@@ -230,6 +262,41 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     ("comparison-detail", "GET"): Entry(
         PROJECT_READ, api("GET", lambda w, c: f"/api/v1/comparisons/{w.comparison_id(c)}/")
     ),
+    # Benchmarks: read by every signed-in user; created and edited by admins of the owner team
+    # (acme); submitted to by members of the project's team; withdrawn by members of the
+    # submitting team (others see the submission, so 403, not 404).
+    ("benchmarks", "GET"): Entry(SIGNED_IN, api("GET", lambda w, c: "/api/v1/benchmarks/")),
+    ("benchmarks", "POST"): Entry(
+        TEAM_ADMIN,
+        api(
+            "POST",
+            lambda w, c: "/api/v1/benchmarks/",
+            lambda w, c: {"team": "acme", "slug": uuid.uuid4().hex[:8], "name": "B", "tasks": ["t"], "metric": "acc"},
+        ),
+    ),
+    ("benchmark-detail", "GET"): Entry(SIGNED_IN, api("GET", lambda w, c: f"/api/v1/benchmarks/{_benchmark(w)}/")),
+    ("benchmark-detail", "PATCH"): Entry(
+        TEAM_ADMIN | {"reader": 403, "outsider": 403},
+        api("PATCH", lambda w, c: f"/api/v1/benchmarks/{_benchmark(w)}/", lambda w, c: {"description": c}),
+    ),
+    ("benchmark-leaderboard", "GET"): Entry(
+        SIGNED_IN, api("GET", lambda w, c: f"/api/v1/benchmarks/{_benchmark(w)}/leaderboard/")
+    ),
+    ("benchmark-submissions", "GET"): Entry(
+        SIGNED_IN, api("GET", lambda w, c: f"/api/v1/benchmarks/{_benchmark(w)}/submissions/")
+    ),
+    ("benchmark-submissions", "POST"): Entry(
+        PROJECT_WRITE,
+        api(
+            "POST",
+            lambda w, c: f"/api/v1/benchmarks/{_benchmark(w)}/submissions/",
+            lambda w, c: {"project": w.path(c), "variant": _fresh_variant(w, c)},
+        ),
+    ),
+    ("benchmark-submission-detail", "DELETE"): Entry(
+        TEAM_ADMIN | {"member": "ok", "reader": 403, "outsider": 403},
+        api("DELETE", lambda w, c: f"/api/v1/benchmarks/{_benchmark(w)}/submissions/{_fresh_submission(w)}/"),
+    ),
     # The pages, signed in with a session.
     ("web:home", "GET"): Entry(page(SIGNED_IN), api("GET", lambda w, c: "/"), api=False),
     ("web:login", "GET"): Entry(PUBLIC, api("GET", lambda w, c: "/login/"), api=False),
@@ -269,6 +336,27 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     ),
     ("web:compare_pairs_csv", "GET"): Entry(
         page(PROJECT_READ), api("GET", lambda w, c: f"/compare/{w.comparison_id(c)}/pairs.csv"), api=False
+    ),
+    ("web:benchmarks", "GET"): Entry(page(SIGNED_IN), api("GET", lambda w, c: "/benchmarks/"), api=False),
+    ("web:benchmark", "GET"): Entry(
+        page(SIGNED_IN), api("GET", lambda w, c: f"/benchmarks/{_benchmark(w)}/"), api=False
+    ),
+    ("web:benchmark_status", "GET"): Entry(
+        page(SIGNED_IN), api("GET", lambda w, c: f"/benchmarks/{_benchmark(w)}/status.json"), api=False
+    ),
+    ("web:benchmark_submit", "POST"): Entry(
+        page(PROJECT_WRITE),
+        api(
+            "POST",
+            lambda w, c: f"/benchmarks/{_benchmark(w)}/submit/",
+            lambda w, c: {"entry": f"{w.path(c)}|{_fresh_variant(w, c)}"},
+        ),
+        api=False,
+    ),
+    ("web:benchmark_withdraw", "POST"): Entry(
+        page(TEAM_ADMIN | {"member": "ok", "reader": 403, "outsider": 403}),
+        api("POST", lambda w, c: f"/benchmarks/{_benchmark(w)}/submissions/{_fresh_submission(w)}/withdraw/"),
+        api=False,
     ),
     ("web:run", "GET"): Entry(page(PROJECT_READ), api("GET", lambda w, c: f"/runs/{w.run_id(c)}/"), api=False),
     ("web:run_status", "GET"): Entry(
