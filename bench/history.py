@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--max-points", type=int, default=1_000)
     args = parser.parse_args()
-    from ingest import scratch_database
+    from harness import scratch_database
 
     os.environ.update(
         DATABASE_URL=scratch_database(),
