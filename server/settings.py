@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +75,12 @@ DATA_DIR = Path(env_str("SEEDBOARD_DATA_DIR", str(BASE_DIR / "var")))
 # Test-only hosts ("testserver") are added by Django's test set-up, not here.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Trusted reverse proxies in front of Seedboard: the client address is then taken from
+# X-Forwarded-For (throttles, sign-in lockouts) and the scheme from X-Forwarded-Proto, which
+# the proxy must set (overwrite) itself. Without a proxy neither header is believed.
+SEEDBOARD_NUM_PROXIES = env_int("SEEDBOARD_NUM_PROXIES", 0, minimum=0)
+if SEEDBOARD_NUM_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -85,6 +92,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "server.core",
     "server.accounts",
     "server.tracking",
@@ -94,16 +102,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "server.core.middleware.QueryStringCheckMiddleware",
+    # Before the middleware that answer early (query string checks, static files), so that their
+    # responses are not framed either.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "server.web.middleware.RequestCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "server.web.middleware.ContentSecurityPolicyMiddleware",
     "server.web.middleware.QueryTimeoutPageMiddleware",
+    # Last, so the lockout page it puts in place of the sign-in response goes through the others.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -185,9 +197,50 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
-# Behind HTTPS, send the session and CSRF cookies over HTTPS only.
-SEEDBOARD_SECURE_COOKIES = env_bool("SEEDBOARD_SECURE_COOKIES", False)
+
+# Failed sign-ins are counted per account and per client address (django-axes): at the limit,
+# that account (from any address) and that address (for any account) are locked for the cool-off.
+# The axes backend only refuses locked-out attempts; ModelBackend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed attempts are rows in the database, so the count is shared by every web process and
+# works alike on SQLite and PostgreSQL (the cache handler would need Redis).
+AXES_HANDLER = "server.accounts.signin.SignInAttemptHandler"
+AXES_FAILURE_LIMIT = env_int("SEEDBOARD_SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SEEDBOARD_SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "server.accounts.signin.signin_username"
+# The same client address as the API's throttles (REST_FRAMEWORK["NUM_PROXIES"] below), so
+# django-ipware's own guess from headers is never used.
+AXES_CLIENT_IP_CALLABLE = "server.core.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "server.web.errors.signin_locked_out"
+# Successful sign-ins are not logged by axes: only the failed attempts it counts are stored.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Behind HTTPS (SEEDBOARD_TLS, or the older SEEDBOARD_SECURE_COOKIES): cookies over HTTPS only,
+# HSTS, and plain-HTTP requests redirected.
+SEEDBOARD_TLS = env_bool("SEEDBOARD_TLS", False)
+SEEDBOARD_SECURE_COOKIES = env_bool("SEEDBOARD_SECURE_COOKIES", False) or SEEDBOARD_TLS
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SEEDBOARD_SECURE_COOKIES
+SECURE_HSTS_SECONDS = env_int("SEEDBOARD_HSTS_SECONDS", 31_536_000, minimum=0) if SEEDBOARD_TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SEEDBOARD_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading asks browsers to ship the domain as HTTPS-only, a commitment hard to take back:
+# an operator opts in. Not preloading is a choice, so `check --deploy` is not to warn about it.
+SECURE_HSTS_PRELOAD = env_bool("SEEDBOARD_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_SSL_REDIRECT = env_bool("SEEDBOARD_SSL_REDIRECT", SEEDBOARD_TLS)
+# Health checks of a container runtime call the server over plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The headers every response gets (SecurityMiddleware, XFrameOptionsMiddleware); these are
+# Django's defaults, written out because the tests and docs promise them.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -218,7 +271,10 @@ else:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["server.accounts.authentication.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "server.accounts.authentication.TokenScopePermission",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["server.core.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["server.core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -226,7 +282,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["server.core.throttling.UserThrottle"],
     "UNAUTHENTICATED_USER": None,
     # The client address of a request is REMOTE_ADDR unless trusted proxies add X-Forwarded-For.
-    "NUM_PROXIES": env_int("SEEDBOARD_NUM_PROXIES", 0, minimum=0),
+    "NUM_PROXIES": SEEDBOARD_NUM_PROXIES,
 }
 SEEDBOARD_THROTTLE_ENABLED = env_bool("SEEDBOARD_THROTTLE_ENABLED", True)
 # Generous: an SDK sends large batches, so a few requests a second is already heavy use.

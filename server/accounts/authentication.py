@@ -3,12 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from rest_framework import authentication
+from rest_framework import authentication, permissions
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from server.accounts.models import ApiToken
 from server.accounts.selectors import token_find_active
 from server.accounts.services import token_touch
+from server.core.errors import ReadOnlyToken
 from server.core.throttling import anonymous_throttle_check
 
 
@@ -42,3 +44,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'
+
+
+class TokenScopePermission(permissions.BasePermission):
+    """A `read` token may only read: every write (any method but GET, HEAD, OPTIONS) is a 403."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        token = request.auth
+        if request.method in permissions.SAFE_METHODS or not isinstance(token, ApiToken):
+            return True
+        if token.scope != ApiToken.Scope.WRITE:
+            raise ReadOnlyToken(f"Token sb_{token.prefix}_… is read-only; writing needs a token with scope 'write'.")
+        return True

@@ -3,6 +3,7 @@
     SeedboardError            400 invalid            (base: anything the client can fix)
     ├── InvalidInput          400 invalid
     ├── PermissionDenied      403 permission_denied
+    │   └── ReadOnlyToken     403 read_only_token     (a write with a `read` token)
     ├── NotFound              404 not_found           (also for objects the caller may not see)
     ├── Conflict              409 conflict
     └── PayloadTooLarge       413 payload_too_large
@@ -43,6 +44,10 @@ class InvalidInput(SeedboardError):
 class PermissionDenied(SeedboardError):
     status = 403
     code = "permission_denied"
+
+
+class ReadOnlyToken(PermissionDenied):
+    code = "read_only_token"
 
 
 class NotFound(SeedboardError):

@@ -8,6 +8,7 @@ and written back on every request at "100000/hour").
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from typing import TYPE_CHECKING
 
@@ -84,6 +85,18 @@ def address_throttle_wait(request: HttpRequest | Request, *, scope: str, rate: s
     SEEDBOARD_NUM_PROXIES trusted proxies."""
     if not settings.SEEDBOARD_THROTTLE_ENABLED:
         return None
-    ident = BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # it reads request.META only
+    # Requests whose address is not an IP address share one counter.
+    ident = client_address(request) or "unknown"
     allowed, seconds_left = window_count(scope=scope, ident=ident, rate=rate)
     return None if allowed else seconds_left
+
+
+def client_address(request: HttpRequest | Request) -> str | None:
+    """The client's IP address: REMOTE_ADDR, or the entry SEEDBOARD_NUM_PROXIES trusted proxies added
+    to X-Forwarded-For; None when that is not an IP address. The API's throttles and the sign-in
+    lockouts (AXES_CLIENT_IP_CALLABLE, stored in an inet column) share it."""
+    ident = BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # it reads request.META only
+    try:
+        return str(ipaddress.ip_address(ident))
+    except ValueError:
+        return None

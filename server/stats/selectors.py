@@ -15,7 +15,7 @@ import numpy.typing as npt
 from django.contrib.auth.models import User
 from django.db.models import F, Prefetch, QuerySet
 
-from server.accounts.models import Team
+from server.accounts.selectors import readable_projects_q
 from server.analysis import curve_aggregate, trials_expected_max
 from server.core.errors import InvalidInput, NotFound
 from server.stats import scores
@@ -374,11 +374,10 @@ def comparison_with_projects(*, pk: int) -> Comparison:
 
 
 def _comparisons_visible(user: User) -> QuerySet[Comparison]:
-    """Comparisons whose every project the user may read (a comparison shows all of their data)."""
-    other_teams = Team.objects.exclude(memberships__user=user)
-    return _with_projects(
-        Comparison.objects.filter(team__memberships__user=user).exclude(projects__team__in=other_teams)
-    )
+    """Comparisons whose every project the user may read (a comparison shows all of their data),
+    whichever team saved them."""
+    unreadable = Project.objects.exclude(readable_projects_q(user))
+    return _with_projects(Comparison.objects.exclude(projects__in=unreadable))
 
 
 def comparison_get(*, user: User, comparison_id: str) -> Comparison:

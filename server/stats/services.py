@@ -27,8 +27,9 @@ from django.db import DatabaseError, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from server.accounts.selectors import ROLES_FOR
 from server.analysis import METHOD_VERSION
-from server.core.errors import InvalidInput
+from server.core.errors import InvalidInput, PermissionDenied
 from server.stats import compute, scores, selectors
 from server.stats.models import (
     Comparison,
@@ -346,11 +347,16 @@ def comparison_create(
     baseline: str | None = None,
     normalize: dict[str, dict[str, float]] | None = None,
 ) -> Comparison:
-    """Save a comparison and queue its computation. Every project must be readable by `user` (404 otherwise)."""
+    """Save a comparison and queue its computation. Every project must be readable by `user` (404
+    otherwise); it belongs to the team of the first project where `user` is a member or an admin
+    (403 when there is none: viewers and readers of internal projects do not save comparisons)."""
     found: list[Project] = []
     for path in dict.fromkeys(projects):
         team_slug, project_slug = tracking_selectors.project_path_split(path, field="projects")
         found.append(tracking_selectors.project_get(user=user, team_slug=team_slug, project_slug=project_slug))
+    owner = next((project.team for project in found if project.role in ROLES_FOR["write"]), None)  # type: ignore[attr-defined]
+    if owner is None:
+        raise PermissionDenied("Saving a comparison takes the member or admin role in the team of one of its projects.")
     selectors.comparison_selection_check(
         projects=found,
         metric=metric,
@@ -362,7 +368,7 @@ def comparison_create(
     )
     with transaction.atomic():
         comparison = Comparison.objects.create(
-            team=found[0].team,
+            team=owner,
             created_by=user,
             metric=metric,
             variants=variants,

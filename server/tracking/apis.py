@@ -12,6 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from server.accounts.authentication import request_user
+from server.accounts.models import Visibility
+from server.accounts.selectors import Need, team_get_for
 from server.core.errors import InvalidInput
 from server.core.pagination import keyset_page, next_link
 from server.core.serializers import ErrorSerializer
@@ -119,7 +121,9 @@ class ProjectListCreateApi(APIView):
     )
     def post(self, request: Request) -> Response:
         data = _checked(ProjectCreateInput, request.data)
-        team = selectors.team_for_member(user=request_user(request), slug=data.pop("team"), write=True)
+        # Sharing with the whole instance is the admins' decision, at creation as later.
+        need: Need = "admin" if data["visibility"] == Visibility.INTERNAL else "write"
+        team = team_get_for(user=request_user(request), slug=data.pop("team"), need=need)
         project = services.project_create(team=team, **data)
         return Response(ProjectOutput(project).data, status=201)
 
@@ -133,8 +137,23 @@ class ProjectDetailApi(APIView):
     @extend_schema(operation_id="projects_update", request=ProjectUpdateInput, responses={200: ProjectOutput, **ERRORS})
     def patch(self, request: Request, team: str, project: str) -> Response:
         data = _checked(ProjectUpdateInput, request.data)
-        found = selectors.project_get(user=request_user(request), team_slug=team, project_slug=project, write=True)
-        return Response(ProjectOutput(changes.project_update(project=found, fields=data)).data)
+        user = request_user(request)
+        visibility = data.pop("visibility", None)
+        found = selectors.project_get(
+            user=user, team_slug=team, project_slug=project, write=True, admin=visibility is not None
+        )
+        if visibility is not None:
+            services.project_visibility_set(project=found, visibility=visibility, actor=user, request=request)
+        if data:
+            found = changes.project_update(project=found, fields=data)
+        return Response(ProjectOutput(found).data)
+
+    @extend_schema(operation_id="projects_destroy", responses={204: None, **ERRORS})
+    def delete(self, request: Request, team: str, project: str) -> Response:
+        user = request_user(request)
+        found = selectors.project_get(user=user, team_slug=team, project_slug=project, admin=True)
+        services.project_delete(project=found, actor=user, request=request)
+        return Response(status=204)
 
 
 class RunListCreateApi(APIView):

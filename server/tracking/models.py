@@ -11,7 +11,7 @@ import uuid
 
 from django.db import models
 
-from server.accounts.models import Team, slug_validator
+from server.accounts.models import Team, Visibility, slug_validator
 from server.core.jsonvalues import StoredJSONDecoder
 
 
@@ -22,6 +22,7 @@ class Project(models.Model):
     description = models.TextField(blank=True)
     # Dotted config paths that do not define a variant (e.g. "data.num_workers").
     noise_keys = models.JSONField(decoder=StoredJSONDecoder, default=list, blank=True)
+    visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,7 +1,6 @@
-"""Reads for projects, runs and metric histories, always scoped to the caller's teams.
-
-An object of a team the caller does not belong to is reported as not found (404), never
-as forbidden, so ids of other teams' data leak nothing.
+"""Reads for projects, runs and metric histories, always scoped by the access rules of
+server/accounts/selectors.py: an object the caller may not read is reported as not found
+(404), never as forbidden, so ids of other teams' private data leak nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +16,8 @@ from django.db import connection
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 
 from server.accounts.models import Membership, Team
-from server.core.errors import InvalidInput, NotFound, PermissionDenied
+from server.accounts.selectors import Need, access_require, project_role, readable_projects_q, team_get_for
+from server.core.errors import InvalidInput, NotFound
 from server.tracking import points
 from server.tracking.batches import MAX_KEY_LENGTH, MAX_STEP
 from server.tracking.downsample import downsample_minmax, request_grid
@@ -32,7 +32,6 @@ from server.tracking.overviews import (
     overview_plan,
 )
 
-WRITE_ROLES = {Membership.Role.ADMIN, Membership.Role.MEMBER}
 MAX_RUNS_PER_HISTORY = 200
 MAX_KEYS_PER_HISTORY = 100  # metric keys one request may name (history of one run, run-list summaries)
 
@@ -41,18 +40,12 @@ def _role_of(user: User, team_ref: Any) -> Subquery:
     return Subquery(Membership.objects.filter(team=team_ref, user=user).values("role")[:1])
 
 
-def _require_role(role: str | None, *, write: bool, what: str) -> None:
-    if role is None:
-        raise NotFound(f"{what} not found.")
-    if write and role not in WRITE_ROLES:
-        raise PermissionDenied(f"Your role in this team ({role}) cannot change {what.lower()}s.")
+def _need(write: bool, admin: bool) -> Need:
+    return "admin" if admin else "write" if write else "read"
 
 
 def team_for_member(*, user: User, slug: str, write: bool = False) -> Team:
-    team = Team.objects.filter(slug=slug).annotate(role=_role_of(user, OuterRef("pk"))).first()
-    _require_role(getattr(team, "role", None), write=write, what=f"Team {slug!r}")
-    assert team is not None
-    return team
+    return team_get_for(user=user, slug=slug, need=_need(write, False))
 
 
 def project_path_split(path: str, field: str = "project") -> tuple[str, str]:
@@ -62,23 +55,30 @@ def project_path_split(path: str, field: str = "project") -> tuple[str, str]:
     return team_slug, project_slug
 
 
-def project_get(*, user: User, team_slug: str, project_slug: str, write: bool = False) -> Project:
+def project_get(*, user: User, team_slug: str, project_slug: str, write: bool = False, admin: bool = False) -> Project:
+    """The project, annotated with the caller's effective `role` (access rules: server/accounts/selectors.py)."""
     project = (
         Project.objects.select_related("team")
         .filter(team__slug=team_slug, slug=project_slug)
         .annotate(role=_role_of(user, OuterRef("team")))
         .first()
     )
-    _require_role(getattr(project, "role", None), write=write, what=f"Project {team_slug}/{project_slug}")
+    role = project_role(project.role, project.visibility) if project is not None else None  # type: ignore[attr-defined]
+    access_require(role, need=_need(write, admin), what=f"Project {team_slug}/{project_slug}")
     assert project is not None
+    project.role = role  # type: ignore[attr-defined]
     return project
+
+
+def projects_readable(*, user: User) -> QuerySet[Project]:
+    return Project.objects.filter(readable_projects_q(user))
 
 
 def project_list(*, user: User) -> QuerySet[Project]:
     return (
-        Project.objects.filter(team__memberships__user=user)
+        projects_readable(user=user)
         .select_related("team")
-        .annotate(run_count=Count("runs"))
+        .annotate(run_count=Count("runs"), role=_role_of(user, OuterRef("team")))
         .order_by("team__slug", "slug")
     )
 
@@ -94,7 +94,8 @@ def run_get(*, user: User, run_id: str | uuid.UUID, write: bool = False) -> Run:
         .annotate(role=_role_of(user, OuterRef("project__team")))
         .first()
     )
-    _require_role(getattr(run, "role", None), write=write, what=f"Run {run_uuid}")
+    role = project_role(run.role, run.project.visibility) if run is not None else None  # type: ignore[attr-defined]
+    access_require(role, need=_need(write, False), what=f"Run {run_uuid}")
     assert run is not None
     return run
 
@@ -106,7 +107,7 @@ class RunRef(NamedTuple):
 
 def run_ref_for_write(*, user: User, run_id: str) -> RunRef:
     """The internal key and status of a run the user may write to: the one lookup on the
-    ingestion path, so it reads two small columns instead of the run's JSON columns."""
+    ingestion path, so it reads a few small columns instead of the run's JSON columns."""
     try:
         run_uuid = uuid.UUID(run_id)
     except ValueError:
@@ -114,10 +115,11 @@ def run_ref_for_write(*, user: User, run_id: str) -> RunRef:
     found = (
         Run.objects.filter(uuid=run_uuid)
         .annotate(role=_role_of(user, OuterRef("project__team")))
-        .values_list("pk", "status", "role")
+        .values_list("pk", "status", "role", "project__visibility")
         .first()
     )
-    _require_role(found[2] if found else None, write=True, what=f"Run {run_uuid}")
+    role = project_role(found[2], found[3]) if found else None
+    access_require(role, need="write", what=f"Run {run_uuid}")
     assert found is not None
     return RunRef(int(found[0]), str(found[1]))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from server.accounts.models import slug_validator
+from server.accounts.models import Visibility, slug_validator
 from server.core.serializers import JSONObjectField, StrictSerializer
 from server.tracking.models import Project, Run
 
@@ -26,22 +26,40 @@ class ProjectCreateInput(StrictSerializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
     noise_keys = NoiseKeysField(required=False, default=list)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.PRIVATE)
 
 
 class ProjectUpdateInput(StrictSerializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     noise_keys = NoiseKeysField(required=False)
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices, required=False, help_text="Changing it takes the team's admin role."
+    )
 
 
 class ProjectOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
     path = serializers.CharField()
     team = serializers.CharField(source="team.slug")
     run_count = serializers.IntegerField(required=False)
+    role = serializers.CharField(
+        required=False, allow_null=True, help_text="The caller's role in the team; `reader` on an internal project."
+    )
 
     class Meta:
         model = Project
-        fields = ["path", "team", "slug", "name", "description", "noise_keys", "created_at", "run_count"]
+        fields = [
+            "path",
+            "team",
+            "slug",
+            "name",
+            "description",
+            "noise_keys",
+            "visibility",
+            "created_at",
+            "run_count",
+            "role",
+        ]
 
 
 # Tags and notes read back exactly as written: no whitespace trimming.

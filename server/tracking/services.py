@@ -12,9 +12,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.request import Request
 
-from server.accounts.models import Team, slug_validator
+from server.accounts.models import AuditEvent, Team, Visibility, slug_validator
+from server.accounts.services import audit_record
 from server.core.errors import Conflict, InvalidInput, NotFound
 from server.core.jsonvalues import json_size_check
 from server.tracking import points, selectors
@@ -41,17 +44,70 @@ from workers.queue import enqueue
 
 
 def project_create(
-    *, team: Team, slug: str, name: str = "", description: str = "", noise_keys: list[str] | None = None
+    *,
+    team: Team,
+    slug: str,
+    name: str = "",
+    description: str = "",
+    noise_keys: list[str] | None = None,
+    visibility: str = Visibility.PRIVATE,
 ) -> Project:
     if Project.objects.filter(team=team, slug=slug).exists():
         raise Conflict(f"Project {team.slug}/{slug} already exists.", field="slug")
     try:
         with transaction.atomic():
             return Project.objects.create(
-                team=team, slug=slug, name=name or slug, description=description, noise_keys=noise_keys or []
+                team=team,
+                slug=slug,
+                name=name or slug,
+                description=description,
+                noise_keys=noise_keys or [],
+                visibility=visibility,
             )
     except IntegrityError:
         raise Conflict(f"Project {team.slug}/{slug} already exists.", field="slug") from None
+
+
+@transaction.atomic
+def project_visibility_set(
+    *, project: Project, visibility: str, actor: User | None, request: HttpRequest | Request | None = None
+) -> Project:
+    """Make a project private to its team or internal to the instance (its team's admins do)."""
+    if visibility not in Visibility.values:
+        raise InvalidInput(f"visibility: 'private' or 'internal', got {visibility!r}", field="visibility")
+    previous = project.visibility
+    if previous == visibility:
+        return project
+    project.visibility = visibility
+    project.save(update_fields=["visibility"])
+    audit_record(
+        action=AuditEvent.Action.PROJECT_VISIBILITY,
+        actor=actor,
+        team=project.team,
+        target=project.path,
+        detail={"from": previous, "to": visibility},
+        request=request,
+    )
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project, actor: User | None, request: HttpRequest | Request | None = None) -> int:
+    """Delete a project with its runs and their points; returns the number of runs deleted."""
+    run_pks = list(project.runs.values_list("pk", flat=True))
+    points.points_delete_for_runs(run_pks=run_pks)
+    path = project.path
+    Run.objects.filter(project=project).delete()  # first: a run protects its variant
+    project.delete()
+    audit_record(
+        action=AuditEvent.Action.PROJECT_DELETE,
+        actor=actor,
+        team=project.team,
+        target=path,
+        detail={"runs": len(run_pks)},
+        request=request,
+    )
+    return len(run_pks)
 
 
 def project_for_new_run(*, user: User, team_slug: str, project_slug: str) -> Project:

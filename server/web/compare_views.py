@@ -16,13 +16,14 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from server.core.errors import InvalidInput, NotFound
+from server.core.errors import InvalidInput, NotFound, PermissionDenied
 from server.stats import selectors as stats_selectors
 from server.stats import services as stats_services
 from server.stats.models import Comparison
 from server.tracking.selectors import project_get, project_path_split
 from server.web import compare_selectors, paper_tables
 from server.web.charts import benchmark, curves, distributions, pairs, ranking, seeds
+from server.web.errors import error_page
 from server.web.views import _page, _user
 
 CHART_NAMES = ("curves", "final", "ranking", "pairs", "seeds")
@@ -89,6 +90,8 @@ def compare_new(request: HttpRequest) -> HttpResponse:
             )
         except InvalidInput as exc:
             error = exc.message
+        except PermissionDenied as exc:
+            return error_page(status=403, title="Not allowed", message=exc.message)
         else:
             return redirect("web:compare", comparison_id=str(comparison.uuid))
     choices = compare_selectors.compare_form_choices(project=project)

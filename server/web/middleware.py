@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 
 from server.core.errors import is_query_canceled
+from server.core.middleware import QueryStringCheckMiddleware
 from server.web.errors import error_page
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -29,6 +30,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 EXEMPT_PREFIXES = ("/api/", "/admin/")
+_REFUSED_TITLES = {400: "Bad request", 414: "Address too long"}
 
 
 class ContentSecurityPolicyMiddleware:
@@ -70,3 +72,22 @@ class QueryTimeoutPageMiddleware:
         )
         response["Retry-After"] = "5"
         return response
+
+
+class RequestCheckMiddleware(QueryStringCheckMiddleware):
+    """The core path and query string checks, and outside the API the fields of form posts (sign-in,
+    tokens, comparisons) as well, answered with an error page there. Reading a form here applies
+    DATA_UPLOAD_MAX_MEMORY_SIZE and DATA_UPLOAD_MAX_NUMBER_FIELDS too: past them, 413 or 400 pages
+    (server/web/errors.py)."""
+
+    def parameters(self, request: HttpRequest) -> list[QueryDict]:
+        if request.method == "POST" and not request.path.startswith("/api/"):
+            return [request.GET, request.POST]
+        return [request.GET]
+
+    def refuse(
+        self, request: HttpRequest, *, status: int, code: str, message: str, field: str | None = None
+    ) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return super().refuse(request, status=status, code=code, message=message, field=field)
+        return error_page(status=status, title=_REFUSED_TITLES.get(status, "Bad request"), message=message)

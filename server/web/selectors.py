@@ -1,7 +1,7 @@
-"""Reads for the UI's pages, always scoped to the signed-in user's teams.
+"""Reads for the UI's pages, always scoped by what the signed-in user may read.
 
-Access itself is decided where the API decides it (`tracking.selectors.project_get`, the team
-memberships), so a page never shows what the API would answer 404 for.
+Access itself is decided where the API decides it (the rules of server/accounts/selectors.py),
+so a page never shows what the API would answer 404 for.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Max, QuerySet
 from django.db.models.functions import Coalesce
 
-from server.accounts.models import Team
+from server.accounts.models import Team, Visibility
+from server.accounts.selectors import member_team_ids, readable_projects_q
 from server.stats.models import Comparison
 from server.stats.selectors import comparison_list
 from server.tracking.models import Project, Run
@@ -51,18 +52,29 @@ def projects_overview(*, user: User) -> list[TeamProjects]:
     return [TeamProjects(team=team, projects=by_team[team.pk]) for team in teams]
 
 
+def projects_shared(*, user: User) -> list[Project]:
+    """Internal projects of teams the user is not in (every signed-in user may read them)."""
+    return list(
+        Project.objects.filter(visibility=Visibility.INTERNAL)
+        .exclude(team_id__in=member_team_ids(user))
+        .select_related("team")
+        .annotate(run_count=Count("runs"))
+        .order_by("team__slug", "slug")
+    )
+
+
 def project_paths(*, user: User) -> list[str]:
     """`team/project` of every project the user can read, for the top bar's switcher (one query)."""
     return [
         f"{team}/{slug}"
-        for team, slug in Project.objects.filter(team__memberships__user=user)
+        for team, slug in Project.objects.filter(readable_projects_q(user))
         .order_by("team__slug", "slug")
         .values_list("team__slug", "slug")
     ]
 
 
 def _readable_runs(user: User) -> QuerySet[Run]:
-    return Run.objects.filter(project__team__memberships__user=user).select_related("project__team", "variant")
+    return Run.objects.filter(readable_projects_q(user, "project__")).select_related("project__team", "variant")
 
 
 def runs_running(*, user: User, limit: int = RUNNING_LIMIT) -> list[Run]:

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from server.web import compare_views, project_views, run_views, views
+from server.web import compare_views, project_views, run_views, team_views, views
 
 app_name = "web"
 
@@ -19,6 +19,9 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<str:prefix>/revoke/", views.token_revoke, name="token_revoke"),
+    path("teams/new/", team_views.team_create, name="team_create"),
+    path("teams/<str:team>/", team_views.team, name="team"),
+    path("teams/<str:team>/audit/", team_views.team_audit, name="team_audit"),
     path("compare/new/", compare_views.compare_new, name="compare_new"),
     path("compare/<str:comparison_id>/", compare_views.compare, name="compare"),
     path("compare/<str:comparison_id>/status.json", compare_views.compare_status, name="compare_status"),
@@ -28,6 +31,7 @@ urlpatterns = [
     path("<str:team>/<str:project>/runs.json", project_views.runs_live, name="project_runs_live"),
     path("<str:team>/<str:project>/variants/", project_views.variants, name="project_variants"),
     path("<str:team>/<str:project>/seeds/", project_views.seeds_page, name="project_seeds"),
+    path("<str:team>/<str:project>/settings/", team_views.project_settings, name="project_settings"),
     path(
         "<str:team>/<str:project>/hyperparameters/",
         project_views.hyperparameters_page,

@@ -24,7 +24,7 @@ def test_tokens_are_stored_hashed(make_token):
 def test_whoami_answers_with_the_user_and_teams(api):
     response = api.get("/api/v1/auth/whoami/")
     assert response.status_code == 200
-    assert response.json() == {"user": "alice", "teams": ["acme"]}
+    assert response.json() == {"user": "alice", "teams": ["acme"], "scope": "write"}
 
 
 def test_every_endpoint_needs_a_token(db):

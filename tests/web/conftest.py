@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -18,6 +19,14 @@ from tests.stats.conftest import eager_tasks  # noqa: F401  (a fixture)
 from tests.web.pages_study import log_pages_study
 
 PASSWORD = "a-long-test-password-7"
+
+
+def sign_in(client: Client, username: str, password: str = PASSWORD) -> None:
+    """Sign `client` in with the password. The sign-in lockout's backend (django-axes) needs the
+    request the credentials came with, which Client.login does not pass on its own."""
+    request = HttpRequest()
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    assert client.login(request=request, username=username, password=password)
 
 
 def create_run(api: APIClient, project: str, **fields: object) -> dict[str, object]:
@@ -44,7 +53,7 @@ def two_teams(client_for: Callable[..., APIClient]) -> dict[str, dict[str, objec
 def alice(two_teams: object) -> Client:
     """alice signed in through the sign-in form's backend (a session, as a browser holds)."""
     client = Client()
-    assert client.login(username="alice", password=PASSWORD)
+    sign_in(client, "alice")
     return client
 
 

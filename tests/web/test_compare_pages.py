@@ -19,7 +19,7 @@ from server.tracking import services as tracking_services
 from server.tracking.models import Project
 from tests.stats.conftest import eager_tasks  # noqa: F401  (a fixture)
 from tests.web.compare_study import FINAL, log_study
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ def test_a_bad_selection_reshows_the_form_with_the_reason(alice: Client, study: 
 
 def test_posting_without_the_csrf_token_is_refused(study: object) -> None:
     client = Client(enforce_csrf_checks=True)
-    assert client.login(username="alice", password=PASSWORD)
+    sign_in(client, "alice")
     response = client.post("/compare/new/", {"project": "acme/study", "metric": "val/acc"})
     assert response.status_code == 403
 
@@ -120,7 +120,7 @@ def test_another_teams_comparison_is_not_found(saved: str) -> None:
     from server.accounts.services import user_set_password
 
     user_set_password(username="mallory", password=PASSWORD)
-    assert mallory.login(username="mallory", password=PASSWORD)
+    sign_in(mallory, "mallory")
     for path in [f"/compare/{saved}/", f"/compare/{saved}/status.json", f"/compare/{saved}/pairs.csv", "/compare/x/"]:
         assert mallory.get(path).status_code == 404, path
 

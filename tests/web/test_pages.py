@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 
 from server.accounts.models import ApiToken
 from server.web.middleware import CONTENT_SECURITY_POLICY
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +125,7 @@ def test_another_users_token_cannot_be_revoked(alice: Client) -> None:
 
 def test_forms_without_the_csrf_token_are_refused(two_teams: object) -> None:
     client = Client(enforce_csrf_checks=True)
-    assert client.login(username="alice", password=PASSWORD)
+    sign_in(client, "alice")
     prefix = ApiToken.objects.filter(user__username="alice").values_list("prefix", flat=True).first()
     assert client.post("/tokens/", {"name": "x"}).status_code == 403
     assert client.post(f"/tokens/{prefix}/revoke/").status_code == 403

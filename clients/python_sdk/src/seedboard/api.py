@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Union
 from urllib.parse import quote
 
+from .access import AccessApi
 from .client import Client, RetryPolicy
 from .config import resolve_settings
 from .definitions import definitions_path, metric_definition, project_endpoint, project_parts
@@ -117,8 +118,9 @@ def _projects(value: str | Sequence[str]) -> list[str]:
     return paths
 
 
-class Api:
-    """Access to a Seedboard server: runs, histories, metric definitions, statistics.
+class Api(AccessApi):
+    """Access to a Seedboard server: runs, histories, metric definitions, statistics,
+    and teams, tokens and project visibility (`seedboard.access.AccessApi`).
 
     Args:
         url, token: default to ``SEEDBOARD_URL``/``SEEDBOARD_TOKEN`` or the login file.
@@ -156,7 +158,7 @@ class Api:
         self.close()
 
     def whoami(self) -> dict[str, Any]:
-        """``{"user": ..., "teams": [...]}`` of the token."""
+        """``{"user": ..., "teams": [...], "scope": "read" | "write"}`` of the token."""
         return dict(self._client.get("auth/whoami/"))
 
     def projects(self) -> list[dict[str, Any]]:

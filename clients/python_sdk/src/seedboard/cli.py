@@ -1,4 +1,4 @@
-"""The ``seedboard`` command: login, sync, runs."""
+"""The ``seedboard`` command: login, token, sync, runs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ._version import __version__
@@ -34,7 +35,44 @@ def _cmd_login(args: argparse.Namespace) -> int:
         me = client.get("auth/whoami/")
     path = save_login(home, url=url, token=token)
     teams = ", ".join(me.get("teams") or []) or "none"
-    print(f"Logged in to {url} as {me.get('user')} (teams: {teams}); saved to {path}")
+    scope = f"{me['scope']} token, " if me.get("scope") else ""
+    print(f"Logged in to {url} as {me.get('user')} ({scope}teams: {teams}); saved to {path}")
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    with Api(dir=args.dir) as api:
+        if args.action == "create":
+            expires = None
+            if args.expires_days is not None:
+                expires = datetime.now(timezone.utc) + timedelta(days=args.expires_days)
+            made = api.create_token(args.name or "", scope=args.scope, expires_at=expires)
+            # The text alone on stdout, so `TOKEN=$(seedboard token create)` works.
+            print(made["token"])
+            print(
+                f"created {made['scope']} token sb_{made['prefix']}_… (shown once)", file=sys.stderr
+            )
+        elif args.action == "revoke":
+            if not args.prefix:
+                print("error: revoke needs the token's prefix", file=sys.stderr)
+                return 2
+            # Accept the prefix alone or the token as listed (sb_<prefix>_…).
+            prefix = args.prefix.split("_")[1] if args.prefix.startswith("sb_") else args.prefix
+            api.revoke_token(prefix)
+            print(f"revoked sb_{prefix}_…")
+        else:
+            rows = [
+                [
+                    f"sb_{t['prefix']}_…",
+                    _text(t["name"]),
+                    t["scope"],
+                    _text(t["created_at"])[:10],
+                    _text(t["last_used_at"])[:16].replace("T", " ") or "never",
+                    _text(t["expires_at"])[:10] or "never",
+                ]
+                for t in api.tokens()
+            ]
+            print(_table(rows, ["TOKEN", "NAME", "SCOPE", "CREATED", "LAST USED", "EXPIRES"]))
     return 0
 
 
@@ -110,6 +148,15 @@ def _parser() -> argparse.ArgumentParser:
     sync_p.add_argument("--token", help="API token (default: settings)")
     sync_p.add_argument("--run", action="append", help="only this run id (repeatable)")
     sync_p.set_defaults(func=_cmd_sync)
+
+    token = sub.add_parser("token", help="list, create or revoke your API tokens")
+    token.add_argument("action", choices=["list", "create", "revoke"])
+    token.add_argument("prefix", nargs="?", help="revoke: the token's prefix (sb_<prefix>_…)")
+    token.add_argument("--name", help="create: a label to recognise it by")
+    token.add_argument("--scope", choices=["write", "read"], default="write")
+    token.add_argument("--expires-days", type=int, help="create: expire after this many days")
+    token.add_argument("--dir", help="SEEDBOARD_DIR holding the settings")
+    token.set_defaults(func=_cmd_token)
 
     runs = sub.add_parser("runs", help="list the runs of a project")
     runs.add_argument("project", help="team/project")

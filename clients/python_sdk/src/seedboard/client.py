@@ -260,6 +260,10 @@ class Client:
             "PATCH", path, json=json, content=content, deadline=deadline, retry=retry
         )
 
+    def delete(self, path: str, *, deadline: Deadline = None) -> Any:
+        """``request("DELETE", ...)``; a retried delete that already happened ends in a 404."""
+        return self.request("DELETE", path, deadline=deadline)
+
 
 def _sleep_until(until: float, deadline: Callable[[], float]) -> None:
     # Short slices so a deadline moved earlier (a run starting to finish) is seen quickly.

@@ -1,0 +1,376 @@
+"""Who may do what, on every endpoint and page: one table, walked against the URL configuration.
+
+Each route of the URL configuration (and, for API views, each HTTP method it implements) has an
+entry saying which rule guards it and how to build a request for a given caller. The callers:
+
+    admin, member, viewer   of team acme, on acme's private project
+    reader                  a user of team rival, on acme's *internal* project (may read, not write)
+    outsider                the same rival user, on acme's *private* project (may not even see it)
+    anonymous               no token, no session
+
+A rule maps each caller to the expected outcome: "ok" (any 2xx or 3xx), or a status. API
+refusals are 401/403/404; pages send anonymous visitors to the sign-in page (302) and answer
+403/404 pages. A new route without an entry fails `test_every_route_has_an_entry`, so an
+endpoint cannot be added without saying who may use it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from server.accounts.models import Team
+from server.accounts.services import member_add, token_create, token_create_for
+from server.stats.models import Comparison
+from server.tracking import services as tracking_services
+from server.tracking.models import Project, Run
+
+CALLERS = ("admin", "member", "viewer", "reader", "outsider", "anonymous")
+USERNAMES = {"admin": "alice", "member": "bob", "viewer": "vera", "reader": "mallory", "outsider": "mallory"}
+
+# Rules: the expected outcome per caller, in CALLERS order.
+PUBLIC = dict.fromkeys(CALLERS, "ok")
+SIGNED_IN = {**PUBLIC, "anonymous": 401}
+PROJECT_READ = {**SIGNED_IN, "outsider": 404}
+PROJECT_WRITE = {**PROJECT_READ, "viewer": 403, "reader": 403}
+PROJECT_ADMIN = {**PROJECT_WRITE, "member": 403}
+# Team routes: the rival user is not a member, internal projects or not.
+TEAM_READ = {**PROJECT_READ, "reader": 404}
+TEAM_ADMIN = {**TEAM_READ, "member": 403, "viewer": 403}
+
+
+def page(rule: dict[str, Any]) -> dict[str, Any]:
+    """The same rule on a page: anonymous visitors are sent to sign in."""
+    return {**rule, "anonymous": 302}
+
+
+@dataclass
+class World:
+    """acme (alice admin, bob member, vera viewer) with a private and an internal project, each
+    with a finished run and a comparison; rival (mallory); an API token per user."""
+
+    private: Project
+    internal: Project
+    runs: dict[str, Run]
+    comparisons: dict[str, Comparison]
+    tokens: dict[str, str]
+
+    def project(self, caller: str) -> Project:
+        return self.internal if caller == "reader" else self.private
+
+    def path(self, caller: str) -> str:
+        project = self.project(caller)
+        return f"{project.team.slug}/{project.slug}"
+
+    def run_id(self, caller: str) -> str:
+        return str(self.runs["internal" if caller == "reader" else "private"].uuid)
+
+    def comparison_id(self, caller: str) -> str:
+        return str(self.comparisons["internal" if caller == "reader" else "private"].uuid)
+
+    def fresh_project(self, caller: str) -> str:
+        """A new project to delete (internal for the reader): deletions must find one each time."""
+        slug = f"doomed-{uuid.uuid4().hex[:8]}"
+        visibility = "internal" if caller == "reader" else "private"
+        tracking_services.project_create(team=self.private.team, slug=slug, visibility=visibility)
+        return f"acme/{slug}"
+
+    def fresh_member(self) -> str:
+        username = f"temp-{uuid.uuid4().hex[:8]}"
+        member_add(team=self.private.team, username=username, role="viewer", actor=None, create_user=True)
+        return username
+
+    def fresh_token_of(self, username: str) -> str:
+        _, token = token_create(user=get_user_model().objects.get(username=username))
+        return token.prefix
+
+
+def _log_run(token: str, project: Project) -> Run:
+    """A finished run with a point of `acc`, logged through the API as a client would."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    body = {"project": project.path, "model": "m", "seed": 0, "config": {"lr": 0.1}}
+    run_id = client.post("/api/v1/runs/", body, format="json").json()["id"]
+    assert client.post(f"/api/v1/runs/{run_id}/metrics/", _batch(), format="json").status_code == 200
+    assert client.patch(f"/api/v1/runs/{run_id}/", {"status": "finished"}, format="json").status_code == 200
+    return Run.objects.get(uuid=run_id)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    tokens = {
+        "admin": token_create_for(team_slug="acme", username="alice", role="admin"),
+        "member": token_create_for(team_slug="acme", username="bob", role="member"),
+        "viewer": token_create_for(team_slug="acme", username="vera", role="viewer"),
+    }
+    tokens["reader"] = tokens["outsider"] = token_create_for(team_slug="rival", username="mallory")
+    acme = Team.objects.get(slug="acme")
+    private = tracking_services.project_create(team=acme, slug="private")
+    internal = tracking_services.project_create(team=acme, slug="internal", visibility="internal")
+    runs = {"private": _log_run(tokens["admin"], private), "internal": _log_run(tokens["admin"], internal)}
+    comparisons = {}
+    for name, project in [("private", private), ("internal", internal)]:
+        comparison = Comparison.objects.create(team=acme, metric="acc")
+        comparison.projects.set([project])
+        comparisons[name] = comparison
+    return World(private=private, internal=internal, runs=runs, comparisons=comparisons, tokens=tokens)
+
+
+def _batch() -> dict[str, Any]:
+    return {"batch_id": str(uuid.uuid4()), "points": {"key": ["acc"], "step": [0], "value": [0.5]}}
+
+
+Request = tuple[str, str, Any]  # method, path, body
+Build = Callable[[World, str], Request]
+
+
+@dataclass(frozen=True)
+class Entry:
+    rule: dict[str, Any]
+    build: Build
+    api: bool = True
+
+
+def api(method: str, path: Callable[[World, str], str], body: Callable[[World, str], Any] | None = None) -> Build:
+    return lambda world, caller: (method, path(world, caller), body(world, caller) if body else None)
+
+
+ENTRIES: dict[tuple[str, str], Entry] = {
+    # (route name, method) -> entry
+    ("healthz", "GET"): Entry(PUBLIC, api("GET", lambda w, c: "/healthz")),
+    ("schema", "GET"): Entry(PUBLIC, api("GET", lambda w, c: "/api/v1/schema/")),
+    ("docs", "GET"): Entry(PUBLIC, api("GET", lambda w, c: "/api/v1/docs/")),
+    ("whoami", "GET"): Entry(SIGNED_IN, api("GET", lambda w, c: "/api/v1/auth/whoami/")),
+    ("tokens", "GET"): Entry(SIGNED_IN, api("GET", lambda w, c: "/api/v1/tokens/")),
+    ("tokens", "POST"): Entry(SIGNED_IN, api("POST", lambda w, c: "/api/v1/tokens/", lambda w, c: {"name": "x"})),
+    ("token-detail", "DELETE"): Entry(
+        SIGNED_IN, api("DELETE", lambda w, c: f"/api/v1/tokens/{w.fresh_token_of(USERNAMES.get(c, 'alice'))}/")
+    ),
+    ("teams", "GET"): Entry(SIGNED_IN, api("GET", lambda w, c: "/api/v1/teams/")),
+    ("teams", "POST"): Entry(
+        SIGNED_IN, api("POST", lambda w, c: "/api/v1/teams/", lambda w, c: {"slug": f"t-{uuid.uuid4().hex[:8]}"})
+    ),
+    ("team-detail", "GET"): Entry(TEAM_READ, api("GET", lambda w, c: "/api/v1/teams/acme/")),
+    ("team-members", "POST"): Entry(
+        TEAM_ADMIN,
+        api(
+            "POST",
+            lambda w, c: "/api/v1/teams/acme/members/",
+            lambda w, c: {"username": f"new-{uuid.uuid4().hex[:8]}", "create_user": True},
+        ),
+    ),
+    ("team-member-detail", "PATCH"): Entry(
+        TEAM_ADMIN,
+        api("PATCH", lambda w, c: f"/api/v1/teams/acme/members/{w.fresh_member()}/", lambda w, c: {"role": "member"}),
+    ),
+    ("team-member-detail", "DELETE"): Entry(
+        TEAM_ADMIN, api("DELETE", lambda w, c: f"/api/v1/teams/acme/members/{w.fresh_member()}/")
+    ),
+    ("team-tokens", "GET"): Entry(TEAM_ADMIN, api("GET", lambda w, c: "/api/v1/teams/acme/tokens/")),
+    ("team-token-detail", "DELETE"): Entry(
+        TEAM_ADMIN, api("DELETE", lambda w, c: f"/api/v1/teams/acme/tokens/{w.fresh_token_of('vera')}/")
+    ),
+    ("team-audit", "GET"): Entry(TEAM_ADMIN, api("GET", lambda w, c: "/api/v1/teams/acme/audit/")),
+    ("projects", "GET"): Entry(SIGNED_IN, api("GET", lambda w, c: "/api/v1/projects/")),
+    ("projects", "POST"): Entry(
+        TEAM_READ | {"viewer": 403},
+        api("POST", lambda w, c: "/api/v1/projects/", lambda w, c: {"team": "acme", "slug": uuid.uuid4().hex[:8]}),
+    ),
+    ("project-detail", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/projects/{w.path(c)}/")),
+    ("project-detail", "PATCH"): Entry(
+        PROJECT_WRITE, api("PATCH", lambda w, c: f"/api/v1/projects/{w.path(c)}/", lambda w, c: {"description": c})
+    ),
+    ("project-detail", "DELETE"): Entry(
+        PROJECT_ADMIN, api("DELETE", lambda w, c: f"/api/v1/projects/{w.fresh_project(c)}/")
+    ),
+    ("project-metrics", "GET"): Entry(
+        PROJECT_READ, api("GET", lambda w, c: f"/api/v1/projects/{w.path(c)}/metrics/?key=acc")
+    ),
+    ("runs", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/runs/?project={w.path(c)}")),
+    ("runs", "POST"): Entry(
+        PROJECT_WRITE, api("POST", lambda w, c: "/api/v1/runs/", lambda w, c: {"project": w.path(c), "model": "m"})
+    ),
+    ("run-detail", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/runs/{w.run_id(c)}/")),
+    ("run-detail", "PATCH"): Entry(
+        PROJECT_WRITE, api("PATCH", lambda w, c: f"/api/v1/runs/{w.run_id(c)}/", lambda w, c: {"tags": [c]})
+    ),
+    ("run-metrics", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/runs/{w.run_id(c)}/metrics/")),
+    ("run-metrics", "POST"): Entry(
+        PROJECT_WRITE, api("POST", lambda w, c: f"/api/v1/runs/{w.run_id(c)}/metrics/", lambda w, c: _batch())
+    ),
+    ("metric-definitions", "GET"): Entry(
+        PROJECT_READ, api("GET", lambda w, c: f"/api/v1/projects/{w.path(c)}/metric-definitions/")
+    ),
+    ("metric-definitions", "PUT"): Entry(
+        PROJECT_WRITE,
+        api(
+            "PUT",
+            lambda w, c: f"/api/v1/projects/{w.path(c)}/metric-definitions/",
+            lambda w, c: {"key": "acc", "goal": "max"},
+        ),
+    ),
+    ("variant-stats", "GET"): Entry(
+        PROJECT_READ, api("GET", lambda w, c: f"/api/v1/projects/{w.path(c)}/variants/?metric=acc")
+    ),
+    ("curves", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/projects/{w.path(c)}/curves/?metric=acc")),
+    ("tuning", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/projects/{w.path(c)}/tuning/?metric=acc")),
+    ("comparisons", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/comparisons/?project={w.path(c)}")),
+    ("comparisons", "POST"): Entry(
+        PROJECT_WRITE,
+        api("POST", lambda w, c: "/api/v1/comparisons/", lambda w, c: {"projects": [w.path(c)], "metric": "acc"}),
+    ),
+    ("comparison-detail", "GET"): Entry(
+        PROJECT_READ, api("GET", lambda w, c: f"/api/v1/comparisons/{w.comparison_id(c)}/")
+    ),
+    # The pages, signed in with a session.
+    ("web:home", "GET"): Entry(page(SIGNED_IN), api("GET", lambda w, c: "/"), api=False),
+    ("web:login", "GET"): Entry(PUBLIC, api("GET", lambda w, c: "/login/"), api=False),
+    ("web:logout", "POST"): Entry(PUBLIC, api("POST", lambda w, c: "/logout/"), api=False),
+    ("web:search", "GET"): Entry(page(SIGNED_IN), api("GET", lambda w, c: "/search/?q=x"), api=False),
+    ("web:tokens", "GET"): Entry(page(SIGNED_IN), api("GET", lambda w, c: "/tokens/"), api=False),
+    ("web:token_revoke", "POST"): Entry(
+        page(SIGNED_IN),
+        api("POST", lambda w, c: f"/tokens/{w.fresh_token_of(USERNAMES.get(c, 'alice'))}/revoke/"),
+        api=False,
+    ),
+    ("web:team_create", "POST"): Entry(
+        page(SIGNED_IN),
+        api("POST", lambda w, c: "/teams/new/", lambda w, c: {"slug": f"t-{uuid.uuid4().hex[:8]}"}),
+        api=False,
+    ),
+    ("web:team", "GET"): Entry(page(TEAM_READ), api("GET", lambda w, c: "/teams/acme/"), api=False),
+    ("web:team", "POST"): Entry(
+        page(TEAM_ADMIN),
+        api("POST", lambda w, c: "/teams/acme/", lambda w, c: {"action": "role", "username": "vera", "role": "viewer"}),
+        api=False,
+    ),
+    ("web:team_audit", "GET"): Entry(page(TEAM_ADMIN), api("GET", lambda w, c: "/teams/acme/audit/"), api=False),
+    ("web:compare_new", "GET"): Entry(
+        page(PROJECT_READ), api("GET", lambda w, c: f"/compare/new/?project={w.path(c)}"), api=False
+    ),
+    ("web:compare_new", "POST"): Entry(
+        page(PROJECT_WRITE),
+        api("POST", lambda w, c: "/compare/new/", lambda w, c: {"project": w.path(c), "metric": "acc"}),
+        api=False,
+    ),
+    ("web:compare", "GET"): Entry(
+        page(PROJECT_READ), api("GET", lambda w, c: f"/compare/{w.comparison_id(c)}/"), api=False
+    ),
+    ("web:compare_status", "GET"): Entry(
+        page(PROJECT_READ), api("GET", lambda w, c: f"/compare/{w.comparison_id(c)}/status.json"), api=False
+    ),
+    ("web:compare_pairs_csv", "GET"): Entry(
+        page(PROJECT_READ), api("GET", lambda w, c: f"/compare/{w.comparison_id(c)}/pairs.csv"), api=False
+    ),
+    ("web:run", "GET"): Entry(page(PROJECT_READ), api("GET", lambda w, c: f"/runs/{w.run_id(c)}/"), api=False),
+    ("web:run_status", "GET"): Entry(
+        page(PROJECT_READ), api("GET", lambda w, c: f"/runs/{w.run_id(c)}/status.json"), api=False
+    ),
+    ("web:project", "GET"): Entry(page(PROJECT_READ), api("GET", lambda w, c: f"/{w.path(c)}/"), api=False),
+    ("web:project_runs_live", "GET"): Entry(
+        page(PROJECT_READ), api("GET", lambda w, c: f"/{w.path(c)}/runs.json"), api=False
+    ),
+    ("web:project_variants", "GET"): Entry(
+        page(PROJECT_READ), api("GET", lambda w, c: f"/{w.path(c)}/variants/"), api=False
+    ),
+    ("web:project_seeds", "GET"): Entry(page(PROJECT_READ), api("GET", lambda w, c: f"/{w.path(c)}/seeds/"), api=False),
+    ("web:project_hyperparameters", "GET"): Entry(
+        page(PROJECT_READ), api("GET", lambda w, c: f"/{w.path(c)}/hyperparameters/"), api=False
+    ),
+    ("web:project_settings", "GET"): Entry(
+        page(PROJECT_ADMIN), api("GET", lambda w, c: f"/{w.path(c)}/settings/"), api=False
+    ),
+    ("web:project_settings", "POST"): Entry(
+        page(PROJECT_ADMIN),
+        api(
+            "POST",
+            lambda w, c: f"/{w.path(c)}/settings/",
+            lambda w, c: {"action": "visibility", "visibility": "private" if c != "reader" else "internal"},
+        ),
+        api=False,
+    ),
+}
+# Not Seedboard's to guard: Django's admin site (staff sign-in of its own).
+SKIPPED_PREFIXES = ("admin/",)
+
+
+def _routes() -> set[tuple[str, str]]:
+    """(route name, method) of every URL pattern; API views list the methods they implement,
+    function views the ones their table entries name (their decorators allow no others)."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(patterns: list[Any], prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if str(pattern.pattern).startswith(SKIPPED_PREFIXES):
+                    continue
+                name = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, prefix + str(pattern.pattern), name)
+            elif isinstance(pattern, URLPattern):
+                name = f"{namespace}{pattern.name}"
+                view_class = getattr(pattern.callback, "view_class", None)
+                methods = [
+                    m for m in ("get", "post", "put", "patch", "delete") if view_class and hasattr(view_class, m)
+                ]
+                if view_class is None or not methods or name.startswith("web:"):
+                    methods = [m.lower() for (n, m) in ENTRIES if n == name] or ["get"]
+                found.update((name, method.upper()) for method in methods)
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def test_every_route_has_an_entry() -> None:
+    routes = _routes()
+    assert sorted(routes - set(ENTRIES)) == [], "routes without an access rule: add them to ENTRIES"
+    assert sorted(set(ENTRIES) - routes) == [], "entries of routes that no longer exist"
+
+
+def _client(world: World, caller: str, *, is_api: bool) -> Any:
+    if caller == "anonymous":
+        return APIClient() if is_api else Client()
+    if is_api:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {world.tokens[caller]}")
+        return client
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=USERNAMES[caller]))
+    return client
+
+
+# Refused callers first: a refusal must change nothing, and the allowed ones then still find
+# what they act on.
+ORDER = ("anonymous", "outsider", "reader", "viewer", "member", "admin")
+
+
+@pytest.mark.parametrize("route", sorted(ENTRIES), ids=lambda route: f"{route[1]} {route[0]}")
+def test_each_caller_gets_what_the_rule_says(world: World, route: tuple[str, str]) -> None:
+    entry = ENTRIES[route]
+    for caller in ORDER:
+        method, path, body = entry.build(world, caller)
+        client = _client(world, caller, is_api=entry.api)
+        kwargs = {"format": "json"} if entry.api and body is not None else {}
+        response = (
+            getattr(client, method.lower())(path, body, **kwargs)
+            if body is not None
+            else getattr(client, method.lower())(path)
+        )
+        expected = entry.rule[caller]
+        if expected == "ok":
+            assert response.status_code < 400, (caller, method, path, response.status_code, response.content[:300])
+        else:
+            assert response.status_code == expected, (caller, method, path, response.content[:300])
+        if (
+            entry.api
+            and response.status_code >= 400
+            and response.get("Content-Type", "").startswith("application/json")
+        ):
+            assert set(response.json()["error"]) == {"code", "message", "field"}
