@@ -29,14 +29,25 @@ def scratch_database(suffix: str = "_bench") -> str:
     if not base_url.startswith("postgres"):
         sys.exit("set DATABASE_URL to a PostgreSQL server (the benchmark creates its own scratch database)")
     parsed = urlparse(base_url)
-    name = parsed.path.lstrip("/") + suffix
-    admin = urlunparse(parsed._replace(path="/postgres"))
+    url = urlunparse(parsed._replace(path=parsed.path + suffix))
+    database_drop(url)
     import psycopg
 
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunparse(parsed._replace(path=f"/{name}"))
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{urlparse(url).path.lstrip("/")}"')
+    return url
+
+
+def database_drop(url: str) -> None:
+    """Drop the database `url` names, if it exists, disconnecting its sessions."""
+    import psycopg
+
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{urlparse(url).path.lstrip("/")}" WITH (FORCE)')
+
+
+def _admin_url(url: str) -> str:
+    return urlunparse(urlparse(url)._replace(path="/postgres"))
 
 
 def free_port() -> int:
