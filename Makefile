@@ -12,6 +12,8 @@ SDK_PYTHON ?= $(shell for python in $$(ls -d $$HOME/.pyenv/versions/3.9.*/bin/py
 SDK_VENV ?= .venv-sdk-oldest
 SDK_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/seedboard_sdk_oldest
 SDK_TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+# The load benchmark's Celery broker: bench/load.py flushes this Redis database.
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/13
 
 .PHONY: run test test-sqlite test-sdk-oldest lint bench install
 
@@ -61,4 +63,5 @@ bench: $(VENV)/.installed
 	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/recompute.py
 	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/runlist.py
 	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/ui.py
+	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/load.py
 	$(PY) bench/stats.py

@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--max-points", type=int, default=1_000)
     args = parser.parse_args()
-    from ingest import scratch_database
+    from harness import scratch_database
 
     os.environ.update(
         DATABASE_URL=scratch_database(),
@@ -80,7 +80,8 @@ def main() -> None:
     with connection.cursor() as cursor:  # as autovacuum would after a bulk load
         cursor.execute("ANALYZE tracking_metric_point")
     print(f"loaded {total:,} points in {time.perf_counter() - started:.1f} s")
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    # A host the default ALLOWED_HOSTS accepts (the test client says "testserver" otherwise).
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
     url = f"/api/v1/projects/bench/hist/metrics/?key=val/acc&max_points={args.max_points}"
     what = f"{args.runs} runs x {args.steps:,} steps of one key, downsampled to {args.max_points:,} points each"
 

@@ -20,21 +20,17 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-import httpx
 import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 KEYS = ["train/loss", "train/acc", "val/loss", "val/acc", "lr"]
 
 
@@ -190,55 +186,6 @@ def raw_copy_rate(n_runs: int, steps: int) -> float:
     return sum(len(b) for _, b in batches) / (time.perf_counter() - started)
 
 
-def scratch_database() -> str:
-    """A fresh database next to the one DATABASE_URL names (dropped and created again), as a URL."""
-    base_url = os.environ.get("DATABASE_URL", "")
-    if not base_url.startswith("postgres"):
-        sys.exit("set DATABASE_URL to a PostgreSQL server (the benchmark creates its own scratch database)")
-    parsed = urlparse(base_url)
-    name = parsed.path.lstrip("/") + "_bench"
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    import psycopg
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunparse(parsed._replace(path=f"/{name}"))
-
-
-def wait_healthy(url: str, attempts: int = 150) -> None:
-    """Until the server at `url` answers /healthz; SystemExit if it never does."""
-    for _ in range(attempts):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    sys.exit(f"the server at {url} did not start")
-
-
-@contextmanager
-def bench_server(env: dict[str, str], *, port: int, workers: int) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
-    """The scratch database migrated, a token of team bench, and gunicorn serving it:
-    (url, token, gunicorn process), stopped on exit."""
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
-    token = subprocess.run(
-        [sys.executable, "manage.py", "createtoken", "--team", "bench", "--user", "bench"],
-        cwd=REPO, env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "server.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"], cwd=REPO, env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url)
-        yield url, token, server
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=100)
@@ -246,6 +193,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4 * (os.cpu_count() or 1), help="gunicorn sync workers")
     parser.add_argument("--port", type=int, default=8799)
     args = parser.parse_args()
+    from harness import bench_server, scratch_database
+
     db_url = scratch_database()
     sdk_dir = REPO / "var" / "bench-sdk"
     env = {**os.environ, "DATABASE_URL": db_url, "SEEDBOARD_THROTTLE_ENABLED": "false", "REDIS_URL": "",

@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    from ingest import scratch_database
+    from harness import scratch_database
 
     # No REDIS_URL: nothing is enqueued to a real broker; the task body is called directly.
     os.environ.update(DATABASE_URL=scratch_database(), REDIS_URL="", DJANGO_SETTINGS_MODULE="server.settings")

@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8798)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    from ingest import bench_server, scratch_database
+    from harness import bench_server, scratch_database
 
     env = {**os.environ, "DATABASE_URL": scratch_database(), "SEEDBOARD_THROTTLE_ENABLED": "false", "REDIS_URL": "",
            "DJANGO_SETTINGS_MODULE": "server.settings", "SEEDBOARD_DIR": str(REPO / "var" / "bench-sdk")}  # fmt: skip

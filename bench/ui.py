@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -180,12 +177,6 @@ def build_data(args: argparse.Namespace) -> dict[str, str]:
     return paths
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def measure(page: Any, url: str, repeats: int) -> list[dict[str, Any]]:
     """One warm-up load, then `repeats` loads of `url`, each with its timings."""
     loads = []
@@ -264,14 +255,11 @@ def main() -> None:
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
-    from ingest import scratch_database, wait_healthy
+    from harness import free_port, gunicorn_start, scratch_database, stop, wait_healthy
 
-    base_url = os.environ.get("DATABASE_URL", "")
-    if base_url.startswith("postgres"):  # its own scratch database, so the other benchmarks' stays
-        parsed = urlparse(base_url)
-        os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=parsed.path + "_ui"))
-    # No REDIS_URL: tasks run in-process (eager); the benchmark calls the services itself.
-    env = {"DATABASE_URL": scratch_database(), "REDIS_URL": "", "DJANGO_SETTINGS_MODULE": "server.settings",
+    # Its own scratch database, so the other benchmarks' stays. No REDIS_URL: tasks run
+    # in-process (eager); the benchmark calls the services itself.
+    env = {"DATABASE_URL": scratch_database("_ui_bench"), "REDIS_URL": "", "DJANGO_SETTINGS_MODULE": "server.settings",
            "SEEDBOARD_THROTTLE_ENABLED": "false", "SEEDBOARD_LOCAL_SECRET_KEY": "true"}  # fmt: skip
     os.environ.update(env)
     import django
@@ -282,15 +270,13 @@ def main() -> None:
     print(f"data built in {time.perf_counter() - started:.0f} s")
 
     port = free_port()
-    server_env = {**os.environ, "SEEDBOARD_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(REPO)}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "server.wsgi:application"], cwd=REPO, env=server_env)
+    server = gunicorn_start({**os.environ, "PYTHONPATH": str(REPO)}, port=port)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(base)
+        wait_healthy(base, process=server)
         results = browse(base, paths, args.repeats)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
     report(
         results,
         {
