@@ -21,7 +21,9 @@ Then, for `--duration` seconds:
   session signed in once through the login form, cycling through the request kinds: the saved
   comparison's results, the variants' statistics of a task, the run list with `val/acc`, one
   run's history of two keys (as `Api.history`), the history of `val/acc` for 5 runs, the project
-  page, a run page and, when present, the benchmark's leaderboard. No pause between requests.
+  page, a run page and, when present, the benchmark's leaderboard, with a pause of about
+  `--think-ms` between two requests (1 s: people browsing and pages polling; with 0 the readers
+  saturate the machine and their latency measures its capacity instead).
 
 It prints throughput (points and runs written per second, requests per second per reader kind),
 latency per reader kind (p50/p95/p99/max, client side), the writers' requests by kind as the
@@ -235,6 +237,13 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60, help="seconds of load (default 60)")
     parser.add_argument("--writers", type=int, default=50, help="concurrent SDK runs (default 50)")
     parser.add_argument("--readers", type=int, default=20, help="concurrent reader threads (default 20)")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=1000.0,
+        help="a reader's pause between requests, jittered by +-50%% (default 1000: someone browsing, a "
+        "dashboard polling; 0: back-to-back requests, which measures capacity rather than latency)",
+    )
     parser.add_argument("--step-ms", type=float, default=5.0, help="a training step's time (default 5 ms)")
     parser.add_argument("--min-steps", type=int, default=500)
     parser.add_argument("--max-steps", type=int, default=2_000)
@@ -299,14 +308,21 @@ def main() -> int:
         start = time.time() + 5  # the clients import the SDK before the clock starts
         deadline = start + args.duration
         plan = {"step_s": args.step_ms / 1000, "min_steps": args.min_steps, "max_steps": args.max_steps}
-        reader_ctx = {"kinds": kinds, "comparison": comparison, "benchmark": benchmark, "run_ids": run_ids}
+        reader_ctx = {
+            "kinds": kinds,
+            "comparison": comparison,
+            "benchmark": benchmark,
+            "run_ids": run_ids,
+            "think_s": args.think_ms / 1000,
+        }
         procs += [ctx.Process(target=clients.writer_main, args=(i, n, url, token, plan, deadline, out))
                   for i, n in enumerate(shares(args.writers))]  # fmt: skip
         procs += [ctx.Process(target=clients.reader_main, args=(i, n, url, token, reader_ctx, deadline, out))
                   for i, n in enumerate(shares(args.readers))]  # fmt: skip
         workers = int(os.environ.get("WEB_CONCURRENCY", str(4 * (os.cpu_count() or 1))))  # as gunicorn.conf.py
         print(f"load: {args.writers} writers, {args.readers} readers ({len(procs)} processes of up to "
-              f"{clients.THREADS_PER_PROCESS} threads) for {args.duration:.0f} s; gunicorn {workers} sync workers, "
+              f"{clients.THREADS_PER_PROCESS} threads, {args.think_ms:.0f} ms between a reader's requests) "
+              f"for {args.duration:.0f} s; gunicorn {workers} sync workers, "
               f"{args.celery_concurrency} Celery worker process(es); {os.cpu_count()} cores")  # fmt: skip
         for process in procs:
             process.start()

@@ -196,6 +196,8 @@ def reader_main(number: int, threads: int, url: str, token: str, ctx: dict, dead
                 samples.append((kind, status, (time.perf_counter() - started) * 1000))
                 if kind == "runs" and response is not None and response.status_code == 200:
                     run_ids = [run["id"] for run in response.json()["results"]] or run_ids
+                if ctx["think_s"]:  # a person or a dashboard between two requests, jittered
+                    time.sleep(ctx["think_s"] * rng.uniform(0.5, 1.5))
 
     run_threads(loop, threads)
     out.put({"samples": samples, "failures": failures, "cpu": ("readers", time.process_time())})
