@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -26,15 +24,8 @@ from server.accounts.serializers import (
     TokenCreateInput,
     TokenOutput,
 )
+from server.core.api import ERRORS, checked
 from server.core.serializers import ErrorSerializer
-
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 429, 503)}
-
-
-def _checked(serializer_class: type, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class WhoAmIApi(APIView):
@@ -67,7 +58,7 @@ class TokenListCreateApi(APIView):
         operation_id="tokens_create", request=TokenCreateInput, responses={201: TokenCreatedOutput, **ERRORS}
     )
     def post(self, request: Request) -> Response:
-        data = _checked(TokenCreateInput, request.data)
+        data = checked(TokenCreateInput, request.data)
         text, token = services.token_create(user=request_user(request), request=request, **data)
         return Response({**TokenOutput(token).data, "token": text}, status=201)
 
@@ -94,7 +85,7 @@ class TeamListCreateApi(APIView):
         responses={201: TeamOutput, 409: ErrorSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = _checked(TeamCreateInput, request.data)
+        data = checked(TeamCreateInput, request.data)
         team = services.team_create(creator=request_user(request), request=request, **data)
         return Response({"slug": team.slug, "name": team.name, "role": "admin"}, status=201)
 
@@ -114,7 +105,7 @@ class TeamMembersApi(APIView):
         responses={201: MemberAddedOutput, 409: ErrorSerializer, **ERRORS},
     )
     def post(self, request: Request, team: str) -> Response:
-        data = _checked(MemberAddInput, request.data)
+        data = checked(MemberAddInput, request.data)
         user = request_user(request)
         found = selectors.team_get_for(user=user, slug=team, need="admin")
         membership, password = services.member_add(team=found, actor=user, request=request, **data)
@@ -128,7 +119,7 @@ class TeamMemberDetailApi(APIView):
         responses={200: MemberOutput, 409: ErrorSerializer, **ERRORS},
     )
     def patch(self, request: Request, team: str, username: str) -> Response:
-        data = _checked(MemberUpdateInput, request.data)
+        data = checked(MemberUpdateInput, request.data)
         user = request_user(request)
         found = selectors.team_get_for(user=user, slug=team, need="admin")
         membership = services.member_role_set(team=found, username=username, actor=user, request=request, **data)

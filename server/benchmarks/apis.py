@@ -24,21 +24,14 @@ from server.benchmarks.serializers import (
     SubmissionOutput,
     SubmissionPageOutput,
 )
+from server.core.api import ERRORS, checked
 from server.core.pagination import keyset_page, next_link
 from server.core.serializers import ErrorSerializer
 
-# 503: a statement cancelled at the web statement_timeout (server/core/database.py).
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 429, 503)}
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, description="The cursor from the previous page's `next` link."),
     OpenApiParameter("page_size", int, description="1-500, default 50."),
 ]
-
-
-def _checked(serializer_class: type, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _benchmark(benchmark: Benchmark, *, n_submissions: int | None = None) -> dict[str, Any]:
@@ -73,7 +66,7 @@ class BenchmarkListCreateApi(APIView):
         description="Every benchmark of the instance, newest first.",
     )
     def get(self, request: Request) -> Response:
-        query = _checked(PageQuery, request.query_params)
+        query = checked(PageQuery, request.query_params)
         page, cursor = keyset_page(
             selectors.benchmark_list(), descending=True, cursor=query.get("cursor"), page_size=query["page_size"]
         )
@@ -87,7 +80,7 @@ class BenchmarkListCreateApi(APIView):
         description="Create a benchmark owned by `team` (you must be an admin of it).",
     )
     def post(self, request: Request) -> Response:
-        data = _checked(BenchmarkCreateInput, request.data)
+        data = checked(BenchmarkCreateInput, request.data)
         benchmark = services.benchmark_create(user=request_user(request), request=request._request, **data)
         return Response(_benchmark(selectors.benchmark_get(slug=benchmark.slug)), status=201)
 
@@ -104,7 +97,7 @@ class BenchmarkDetailApi(APIView):
         description="Change a benchmark (an admin of its owner team); a changed rule or task set recomputes it.",
     )
     def patch(self, request: Request, slug: str) -> Response:
-        data = _checked(BenchmarkUpdateInput, request.data)
+        data = checked(BenchmarkUpdateInput, request.data)
         benchmark = selectors.benchmark_get(slug=slug)
         services.benchmark_update(
             user=request_user(request), benchmark=benchmark, fields=data, request=request._request
@@ -139,7 +132,7 @@ class SubmissionListCreateApi(APIView):
         responses={200: SubmissionPageOutput, **ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
-        query = _checked(SubmissionListQuery, request.query_params)
+        query = checked(SubmissionListQuery, request.query_params)
         benchmark = selectors.benchmark_get(slug=slug)
         page, cursor = keyset_page(
             selectors.submission_list(benchmark=benchmark, withdrawn=query["withdrawn"]),
@@ -163,7 +156,7 @@ class SubmissionListCreateApi(APIView):
         ),
     )
     def post(self, request: Request, slug: str) -> Response:
-        data = _checked(SubmissionCreateInput, request.data)
+        data = checked(SubmissionCreateInput, request.data)
         benchmark = selectors.benchmark_get(slug=slug)
         user = request_user(request)
         submission = services.submission_create(user=user, benchmark=benchmark, request=request._request, **data)

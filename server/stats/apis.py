@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from server.accounts.authentication import request_user
+from server.core.api import ERRORS, checked
 from server.core.pagination import keyset_page, next_link
-from server.core.serializers import ErrorSerializer
 from server.stats import selectors, services
 from server.stats.models import Comparison, MetricDefinition
 from server.stats.serializers import (
@@ -36,23 +36,15 @@ from server.stats.serializers import (
 )
 from server.tracking import selectors as tracking_selectors
 
-# 503: a statement cancelled at the web statement_timeout (server/core/database.py).
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 429, 503)}
 METRIC_PARAMETER = OpenApiParameter("metric", str, required=True, description="A metric key, e.g. `val/acc`.")
 TASK_PARAMETER = OpenApiParameter("task", str, description="Only this task ('' for runs without one).")
-
-
-def _checked(serializer_class: type, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _checked_and_rest(serializer_class: type, request: Request) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The query parameters `serializer_class` declares, checked, and the others as lists (run filters)."""
     own = request.query_params.copy()
     rest = {name: own.pop(name) for name in list(own) if name not in serializer_class().fields}
-    return _checked(serializer_class, own), rest
+    return checked(serializer_class, own), rest
 
 
 def _time(value: datetime | None) -> str | None:
@@ -116,7 +108,7 @@ class MetricDefinitionsApi(APIView):
         description="Declare a metric's goal and summary rule; a changed rule recomputes its statistics.",
     )
     def put(self, request: Request, team: str, project: str) -> Response:
-        data = _checked(MetricDefinitionInput, request.data)
+        data = checked(MetricDefinitionInput, request.data)
         found = tracking_selectors.project_get(
             user=request_user(request), team_slug=team, project_slug=project, write=True
         )
@@ -134,7 +126,7 @@ class VariantStatsApi(APIView):
         ),
     )
     def get(self, request: Request, team: str, project: str) -> Response:
-        query = _checked(VariantStatsQuery, request.query_params)
+        query = checked(VariantStatsQuery, request.query_params)
         found = tracking_selectors.project_get(user=request_user(request), team_slug=team, project_slug=project)
         stats = services.metric_stats_ensure(project=found, metric=query["metric"])
         results = selectors.variant_stats_results(stats=stats, task=query.get("task"))
@@ -168,7 +160,7 @@ class CurvesApi(APIView):
         description="Learning curves of variants over their finished runs (at most 200 runs per request).",
     )
     def get(self, request: Request, team: str, project: str) -> Response:
-        query = _checked(CurvesQuery, request.query_params)
+        query = checked(CurvesQuery, request.query_params)
         found = tracking_selectors.project_get(user=request_user(request), team_slug=team, project_slug=project)
         curves = selectors.curves_aggregate(
             project=found,
@@ -223,7 +215,7 @@ class ComparisonListCreateApi(APIView):
         responses={200: ComparisonPageOutput, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        query = _checked(ComparisonListQuery, request.query_params)
+        query = checked(ComparisonListQuery, request.query_params)
         user = request_user(request)
         project = None
         if "project" in query:
@@ -246,7 +238,7 @@ class ComparisonListCreateApi(APIView):
         description="Save a comparison; its statistics are computed by a worker (poll its `status`).",
     )
     def post(self, request: Request) -> Response:
-        data = _checked(ComparisonCreateInput, request.data)
+        data = checked(ComparisonCreateInput, request.data)
         comparison = services.comparison_create(user=request_user(request), **data)
         return Response(_comparison(comparison, full=True), status=202)
 

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from server.accounts.authentication import request_user
 from server.accounts.models import Visibility
 from server.accounts.selectors import Need, team_get_for
+from server.core.api import ERRORS, checked
 from server.core.errors import InvalidInput
 from server.core.pagination import keyset_page, next_link
 from server.core.serializers import ErrorSerializer
@@ -40,8 +41,6 @@ from server.tracking.serializers import (
     RunUpdateInput,
 )
 
-# 503: a statement cancelled at the web statement_timeout (server/core/database.py).
-ERRORS: dict[int, Any] = {code: ErrorSerializer for code in (400, 401, 403, 404, 429, 503)}
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
@@ -92,12 +91,6 @@ def _page_size(request: Request) -> int:
     return int(raw)
 
 
-def _checked(serializer_class: type, data: Any, **kwargs: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _series(history: selectors.History) -> dict[str, Any]:
     return {
         "step": history.series.steps.tolist(),
@@ -120,7 +113,7 @@ class ProjectListCreateApi(APIView):
         responses={201: ProjectOutput, 409: ErrorSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = _checked(ProjectCreateInput, request.data)
+        data = checked(ProjectCreateInput, request.data)
         # Sharing with the whole instance is the admins' decision, at creation as later.
         need: Need = "admin" if data["visibility"] == Visibility.INTERNAL else "write"
         team = team_get_for(user=request_user(request), slug=data.pop("team"), need=need)
@@ -136,7 +129,7 @@ class ProjectDetailApi(APIView):
 
     @extend_schema(operation_id="projects_update", request=ProjectUpdateInput, responses={200: ProjectOutput, **ERRORS})
     def patch(self, request: Request, team: str, project: str) -> Response:
-        data = _checked(ProjectUpdateInput, request.data)
+        data = checked(ProjectUpdateInput, request.data)
         user = request_user(request)
         visibility = data.pop("visibility", None)
         found = selectors.project_get(
@@ -209,7 +202,7 @@ class RunListCreateApi(APIView):
         responses={201: RunOutput, 200: RunOutput, 409: ErrorSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = _checked(RunCreateInput, request.data)
+        data = checked(RunCreateInput, request.data)
         team_slug, project_slug = selectors.project_path_split(data.pop("project"))
         project = services.project_for_new_run(
             user=request_user(request), team_slug=team_slug, project_slug=project_slug
@@ -227,7 +220,7 @@ class RunDetailApi(APIView):
 
     @extend_schema(operation_id="runs_update", request=RunUpdateInput, responses={200: RunOutput, **ERRORS})
     def patch(self, request: Request, run_id: str) -> Response:
-        data = _checked(RunUpdateInput, request.data)
+        data = checked(RunUpdateInput, request.data)
         run = selectors.run_get(user=request_user(request), run_id=run_id, write=True)
         return Response(RunOutput(changes.run_update(run=run, fields=data)).data)
 
@@ -248,7 +241,7 @@ class RunMetricsApi(APIView):
         responses={200: RunHistoryOutput, **ERRORS},
     )
     def get(self, request: Request, run_id: str) -> Response:
-        query = _checked(HistoryQuery, request.query_params)
+        query = checked(HistoryQuery, request.query_params)
         run = selectors.run_get(user=request_user(request), run_id=run_id)
         histories = selectors.run_histories(run=run, keys=request.query_params.getlist("key") or None, **query)
         return Response({"run": str(run.uuid), "metrics": {key: _series(h) for key, h in histories.items()}})
@@ -283,7 +276,7 @@ class ProjectMetricsApi(APIView):
         responses={200: ProjectHistoryOutput, **ERRORS},
     )
     def get(self, request: Request, team: str, project: str) -> Response:
-        query = _checked(HistoryQuery, request.query_params)
+        query = checked(HistoryQuery, request.query_params)
         key = request.query_params.get("key")
         if not key:
             raise InvalidInput("key: required", field="key")
