@@ -84,7 +84,14 @@ def benchmark_setup(api: httpx.Client) -> str | None:
     slug = "bench-load"
     created = api.post(
         "/api/v1/benchmarks/",
-        json={"name": "Load benchmark", "slug": slug, "tasks": list(TASKS), "metric": METRIC, "goal": "max"},
+        json={
+            "name": "Load benchmark",
+            "slug": slug,
+            "team": PROJECT.split("/")[0],
+            "tasks": list(TASKS),
+            "metric": METRIC,
+            "goal": "max",
+        },
     )
     assert created.status_code in (200, 201), created.text
     variants = api.get(f"/api/v1/projects/{PROJECT}/variants/", params={"metric": METRIC}).json()["results"]

@@ -48,12 +48,22 @@ KINDS = [kind for kind, _, _ in READS if kind != LEADERBOARD]
 
 
 # -- writers --------------------------------------------------------------------------------
-def log_run(url: str, token: str, rng: random.Random, seed: int, steps: int, step_s: float, deadline: float) -> dict:
-    """One training run through the SDK; returns what was handed to `run.log()`, per key:
-    the number of points and the sum of their steps, and the run's `FinishResult`."""
+def log_run(
+    url: str,
+    token: str,
+    rng: random.Random,
+    seed: int,
+    steps: int,
+    step_s: float,
+    deadline: float,
+    variant: tuple[str, float, str] | None = None,
+) -> dict:
+    """One training run through the SDK, of `variant` (model, lr, task; drawn when None); returns
+    what was handed to `run.log()`, per key: the number of points and the sum of their steps, and
+    the run's `FinishResult`."""
     import seedboard
 
-    model, lr, task = rng.choice(list(MODELS)), rng.choice(LRS), rng.choice(TASKS)
+    model, lr, task = variant or (rng.choice(list(MODELS)), rng.choice(LRS), rng.choice(TASKS))
     final = MODELS[model] - 0.03 * abs(math.log10(lr) + 2) - (0.25 if task == "cifar100" else 0) + rng.gauss(0, 0.01)
     config = {"lr": lr, "batch_size": 128, "optimizer": {"name": "sgd", "momentum": 0.9}, "epochs": 30}
     counts: Counter[str] = Counter()
@@ -205,16 +215,18 @@ def reader_main(number: int, threads: int, url: str, token: str, ctx: dict, dead
 
 # -- the seed study -------------------------------------------------------------------------
 def seed_study(url: str, token: str) -> list[dict]:
-    """Two short runs of every model, learning rate and task, so that pages, statistics and the
-    comparison have something to show when the readers start (8 at a time)."""
+    """Three short runs (seeds) of every model, learning rate and task, so that pages, statistics,
+    the comparison and a benchmark (3 seeds per task at least) have something to show when the
+    readers start (8 at a time)."""
     rng = random.Random(0)
-    plan = [(seed, rng.randint(200, 400)) for seed in range(2 * len(MODELS) * len(LRS) * len(TASKS))]
+    variants = [(model, lr, task) for model in MODELS for lr in LRS for task in TASKS]
+    plan = [(seed, rng.randint(200, 400), variants[seed % len(variants)]) for seed in range(3 * len(variants))]
     records: list[dict] = []
 
-    def work(share: list[tuple[int, int]]) -> None:
+    def work(share: list[tuple[int, int, tuple[str, float, str]]]) -> None:
         local = random.Random(share[0][0])
-        for seed, steps in share:
-            records.append(log_run(url, token, local, 10**9 + seed, steps, 0.0, float("inf")))
+        for seed, steps, variant in share:
+            records.append(log_run(url, token, local, 10**9 + seed, steps, 0.0, float("inf"), variant))
 
     run_threads(lambda i: work(plan[i::8]), 8)
     return records

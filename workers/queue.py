@@ -12,5 +12,7 @@ from typing import Any
 from workers.celery import app
 
 
-def enqueue(task_name: str, *args: Any) -> None:
-    app.tasks[task_name].delay(*args)
+def enqueue(task_name: str, *args: Any, countdown: float = 0.0) -> None:
+    """Send the task; with `countdown`, a worker runs it no sooner than that many seconds later
+    (the embedded default, which runs tasks in-process, runs it at once)."""
+    app.tasks[task_name].apply_async(args, countdown=countdown or None)

@@ -38,8 +38,8 @@ MAX_LABELED_VARIANTS = 500  # variants of one model read to make a default label
 # ---------------------------------------------------------------------------- staleness
 
 
-def leaderboard_enqueue(benchmark_id: int) -> None:
-    enqueue("seedboard.leaderboard_recompute", benchmark_id)
+def leaderboard_enqueue(benchmark_id: int, countdown: float = 0.0) -> None:
+    enqueue("seedboard.leaderboard_recompute", benchmark_id, countdown=countdown)
 
 
 def _leaderboard_mark(queryset: QuerySet[Leaderboard]) -> int:

@@ -28,7 +28,7 @@ from server.stats.models import Recomputed, Status
 logger = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(send: Callable[..., None], *args: Any) -> None:
+def enqueue_on_commit(send: Callable[..., None], *args: Any, **kwargs: Any) -> None:
     """Queue a task once the current transaction commits (at once outside of one).
 
     robust: a broker outage must not fail the request that changed the data; the row stays
@@ -37,7 +37,7 @@ def enqueue_on_commit(send: Callable[..., None], *args: Any) -> None:
     """
 
     def send_task() -> None:
-        send(*args)
+        send(*args, **kwargs)
 
     transaction.on_commit(send_task, robust=True)
 
@@ -49,8 +49,14 @@ def mark(queryset: QuerySet[Any], enqueue: Callable[..., None], *arg_fields: str
     row at once, exactly one sees rowcount 1 and enqueues (the others wait for its row lock, then
     find pending already set). Rows go in pk order, so concurrent marks lock them in one order.
     Returns the number of tasks queued.
+
+    The task runs SEEDBOARD_RECOMPUTE_DELAY_MS after the change: the changes of that moment (the
+    other seeds of a sweep finishing, a run's last batch and its finish) find the row pending
+    and ride along, so a steady stream of finishing runs recomputes a row about once per delay
+    instead of once per run.
     """
     model = queryset.model
+    countdown = settings.SEEDBOARD_RECOMPUTE_DELAY_MS / 1000
     now = timezone.now()
     queued = 0
     with transaction.atomic():
@@ -58,7 +64,7 @@ def mark(queryset: QuerySet[Any], enqueue: Callable[..., None], *arg_fields: str
             if model._default_manager.filter(pk=pk, pending=False).update(
                 pending=True, status=Status.STALE, marked_at=now
             ):
-                enqueue_on_commit(enqueue, *args)
+                enqueue_on_commit(enqueue, *args, countdown=countdown)
                 queued += 1
     return queued
 
@@ -148,8 +154,8 @@ class Dependent:
     """A result model of another app that reads the metric scores of projects.
 
     `mark_stale(project_id, metrics)` marks its rows that read those metrics of that project, or
-    any metric of it with None (returns how many tasks it queued); `enqueue(*args)` queues the
-    recompute of one row, whose arguments are the row's `fields`, as `mark` passes them.
+    any metric of it with None (returns how many tasks it queued); `enqueue(*args, countdown=)`
+    queues the recompute of one row, whose arguments are the row's `fields`, as `mark` passes them.
     """
 
     model: type[Recomputed]

@@ -49,12 +49,12 @@ MAX_KEY_LENGTH = 250
 # ---------------------------------------------------------------------------- queueing
 
 
-def _enqueue_stats(project_id: int, metric: str) -> None:
-    enqueue("seedboard.stats_recompute", project_id, metric)
+def _enqueue_stats(project_id: int, metric: str, countdown: float = 0.0) -> None:
+    enqueue("seedboard.stats_recompute", project_id, metric, countdown=countdown)
 
 
-def _enqueue_comparison(comparison_id: uuid.UUID) -> None:
-    enqueue("seedboard.comparison_recompute", str(comparison_id))
+def _enqueue_comparison(comparison_id: uuid.UUID, countdown: float = 0.0) -> None:
+    enqueue("seedboard.comparison_recompute", str(comparison_id), countdown=countdown)
 
 
 # ---------------------------------------------------------------------------- staleness
