@@ -245,6 +245,13 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=50, help="concurrent SDK runs (default 50)")
     parser.add_argument("--readers", type=int, default=20, help="concurrent reader threads (default 20)")
     parser.add_argument(
+        "--warmup",
+        type=float,
+        default=0.0,
+        help="seconds the writers log before the readers start (default 0: all start together, so the "
+        "readers meet the burst of 50 runs being created at once)",
+    )
+    parser.add_argument(
         "--think-ms",
         type=float,
         default=1000.0,
@@ -313,7 +320,7 @@ def main() -> int:
         ctx = mp.get_context("spawn")
         out: mp.Queue = ctx.Queue()
         start = time.time() + 5  # the clients import the SDK before the clock starts
-        deadline = start + args.duration
+        deadline = start + args.warmup + args.duration
         plan = {"step_s": args.step_ms / 1000, "min_steps": args.min_steps, "max_steps": args.max_steps}
         reader_ctx = {
             "kinds": kinds,
@@ -321,6 +328,7 @@ def main() -> int:
             "benchmark": benchmark,
             "run_ids": run_ids,
             "think_s": args.think_ms / 1000,
+            "start_at": time.time() + 5 + args.warmup,  # after the writers' first runs are under way
         }
         procs += [ctx.Process(target=clients.writer_main, args=(i, n, url, token, plan, deadline, out))
                   for i, n in enumerate(shares(args.writers))]  # fmt: skip
@@ -335,7 +343,7 @@ def main() -> int:
             process.start()
         time.sleep(max(0.0, start - time.time()))
         cpu_before = cpu_seconds(server.pid, worker.pid, db_url.rsplit("/", 1)[1])
-        results = collect(procs, out, timeout=args.duration + 180)
+        results = collect(procs, out, timeout=args.warmup + args.duration + 180)
         ended = time.time()
         cpu_after = cpu_seconds(server.pid, worker.pid, db_url.rsplit("/", 1)[1])
         for process in procs:

@@ -192,6 +192,7 @@ def reader_main(number: int, threads: int, url: str, token: str, ctx: dict, dead
                 return
             run_ids = list(ctx["run_ids"])
             kinds = ctx["kinds"]
+            time.sleep(max(0.0, ctx["start_at"] - time.time()))
             turn = number * threads + slot  # readers start at different kinds
             while time.time() < deadline:
                 kind = kinds[turn % len(kinds)]
