@@ -24,6 +24,7 @@ from server.core.errors import NotFound, SeedboardError
 from server.web import leaderboard_table
 from server.web.charts import benchmark as benchmark_charts
 from server.web.charts import distributions, ranking
+from server.web.specs import chart_spec
 from server.web.views import _page, _user
 
 MAX_LISTED = 200
@@ -34,10 +35,6 @@ def _benchmark(slug: str) -> Benchmark:
         return benchmark_selectors.benchmark_get(slug=slug)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-
-
-def _spec(chart: Any) -> dict[str, Any]:
-    return dict(chart.to_dict(validate=False))  # validated by the builders' unit tests
 
 
 @require_GET
@@ -67,8 +64,8 @@ def _charts(payload: dict[str, Any], benchmark: Benchmark, labels: dict[str, str
             {
                 "task": task,
                 "ids": {"final": f"chart-t{index}-final", "ranking": f"chart-t{index}-ranking"},
-                "final": _spec(distributions.final_scores(blocks, metric=metric, goal=goal, labels=labels)),
-                "ranking": _spec(ranking.ranking_forest(entries, labels=labels, task=task)),
+                "final": chart_spec(distributions.final_scores(blocks, metric=metric, goal=goal, labels=labels)),
+                "ranking": chart_spec(ranking.ranking_forest(entries, labels=labels, task=task)),
                 "blocks": sorted(blocks, key=lambda b: labels.get(str(b["variant"]), "")),
             }
         )
@@ -76,13 +73,13 @@ def _charts(payload: dict[str, Any], benchmark: Benchmark, labels: dict[str, str
     across = None
     if bench:
         across = {
-            "ranking": _spec(
+            "ranking": chart_spec(
                 ranking.ranking_forest(
                     leaderboard_table.across_task_entries(payload), labels=labels, task=leaderboard_table.ACROSS_TASKS
                 )
             ),
-            "cd": _spec(benchmark_charts.critical_difference(bench, labels=labels)),
-            "intervals": _spec(benchmark_charts.benchmark_intervals(bench, metric=metric, labels=labels)),
+            "cd": chart_spec(benchmark_charts.critical_difference(bench, labels=labels)),
+            "intervals": chart_spec(benchmark_charts.benchmark_intervals(bench, metric=metric, labels=labels)),
             "friedman_p": bench.get("friedman_p"),
             "cd_value": bench.get("nemenyi_cd"),
             "dropped": bench.get("dropped_tasks") or {},

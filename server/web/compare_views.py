@@ -24,6 +24,7 @@ from server.tracking.selectors import project_get, project_path_split
 from server.web import compare_selectors, paper_tables
 from server.web.charts import benchmark, curves, distributions, pairs, ranking, seeds
 from server.web.errors import error_page
+from server.web.specs import chart_spec
 from server.web.views import _page, _user
 
 CHART_NAMES = ("curves", "final", "ranking", "pairs", "seeds")
@@ -111,12 +112,6 @@ def _smoothing(request: HttpRequest) -> str:
     return value if value in SMOOTHING_CHOICES else "0"
 
 
-def _spec(chart: Any) -> dict[str, Any]:
-    # Not validated against the Vega-Lite schema here (a third of the page's time at issue
-    # size): every builder's output is validated by its unit tests in tests/web_charts/.
-    return dict(chart.to_dict(validate=False))
-
-
 def _task_section(
     payload: dict[str, Any], task: str, labels: dict[str, str], context: dict[str, Any]
 ) -> dict[str, Any]:
@@ -133,7 +128,7 @@ def _task_section(
     return {
         "task": task,
         "ids": {name: f"chart-t{context['index']}-{name}" for name in CHART_NAMES},
-        "curves": _spec(
+        "curves": chart_spec(
             curves.learning_curves(
                 task_curves,
                 metric=metric,
@@ -143,12 +138,12 @@ def _task_section(
                 smoothing=smoothing or None,
             )
         ),
-        "final": _spec(distributions.final_scores(blocks, metric=metric, goal=goal, labels=labels)),
-        "ranking": _spec(ranking.ranking_forest(entries, labels=labels, task=task)),
-        "pairs": _spec(
+        "final": chart_spec(distributions.final_scores(blocks, metric=metric, goal=goal, labels=labels)),
+        "ranking": chart_spec(ranking.ranking_forest(entries, labels=labels, task=task)),
+        "pairs": chart_spec(
             pairs.pair_matrix(task_pairs, labels=labels, order=ranking.rank_order(entries, task), task=task)
         ),
-        "seeds": _spec(seeds.seeds_needed(task_pairs, reference=reference, labels=labels, task=task))
+        "seeds": chart_spec(seeds.seeds_needed(task_pairs, reference=reference, labels=labels, task=task))
         if reference
         else None,
         "reference": labels.get(reference or "", reference),
@@ -226,9 +221,9 @@ def compare(request: HttpRequest, comparison_id: str) -> HttpResponse:
             "labels": [labels[v] for v in labels],
             "sections": sections,
             "benchmark": {
-                "cd_chart": _spec(benchmark.critical_difference(bench, labels=labels)),
-                "intervals": _spec(benchmark.benchmark_intervals(bench, metric=comparison.metric, labels=labels)),
-                "improvement": _spec(benchmark.probability_of_improvement(bench, labels=labels)),
+                "cd_chart": chart_spec(benchmark.critical_difference(bench, labels=labels)),
+                "intervals": chart_spec(benchmark.benchmark_intervals(bench, metric=comparison.metric, labels=labels)),
+                "improvement": chart_spec(benchmark.probability_of_improvement(bench, labels=labels)),
                 "tasks": table.tasks,
                 "rows": _benchmark_rows(table, bench, list(labels)),
                 "n_tasks": len(bench.get("tasks") or []),

@@ -20,6 +20,7 @@ from server.tracking.models import Project, Run
 from server.tracking.selectors import metric_keys_parse, project_get
 from server.web import page_selectors, runs_table
 from server.web.charts import distributions, hyperparameters, seeds
+from server.web.specs import chart_spec
 from server.web.views import _page, _user
 
 
@@ -141,7 +142,7 @@ def variants(request: HttpRequest, team: str, project: str) -> HttpResponse:
     blocks = stats.results if stats else []
     state["blocks"] = page_selectors.variant_rows(blocks)
     state["final_spec"] = (
-        distributions.final_scores(blocks, metric=stats.metric, goal=stats.goal, labels=_labels(blocks)).to_dict()
+        chart_spec(distributions.final_scores(blocks, metric=stats.metric, goal=stats.goal, labels=_labels(blocks)))
         if stats
         else None
     )
@@ -170,7 +171,9 @@ def seeds_page(request: HttpRequest, team: str, project: str) -> HttpResponse:
         delta_raw=raw,
         delta_invalid=bool(raw) and delta is None,
         plans=page_selectors.seed_plans(blocks=blocks, delta=delta),
-        spread_spec=seeds.seed_spread(blocks, metric=stats.metric, labels=_labels(blocks)).to_dict() if stats else None,
+        spread_spec=chart_spec(seeds.seed_spread(blocks, metric=stats.metric, labels=_labels(blocks)))
+        if stats
+        else None,
     )
     return _page(request, "web/seeds.html", state, status=400 if state["error"] else 200)
 
@@ -192,16 +195,16 @@ def hyperparameters_page(request: HttpRequest, team: str, project: str) -> HttpR
     state["parallel_spec"] = state["effect_spec"] = state["tuning_spec"] = None
     state["tuning_error"] = None
     if stats:
-        state["parallel_spec"] = hyperparameters.parallel_coordinates(
-            blocks, params=params, metric=stats.metric, goal=stats.goal
-        ).to_dict()
+        state["parallel_spec"] = chart_spec(
+            hyperparameters.parallel_coordinates(blocks, params=params, metric=stats.metric, goal=stats.goal)
+        )
         if param:
-            state["effect_spec"] = hyperparameters.hyperparameter_effect(
-                blocks, param=param, metric=stats.metric, goal=stats.goal
-            ).to_dict()
+            state["effect_spec"] = chart_spec(
+                hyperparameters.hyperparameter_effect(blocks, param=param, metric=stats.metric, goal=stats.goal)
+            )
         tuning, state["tuning_error"] = page_selectors.tuning(
             project=found, metric=stats.metric, model=model or None, task=state["task"] or None
         )
         if tuning is not None:
-            state["tuning_spec"] = hyperparameters.tuning_curve(tuning).to_dict()
+            state["tuning_spec"] = chart_spec(hyperparameters.tuning_curve(tuning))
     return _page(request, "web/hyperparameters.html", state, status=400 if state["error"] else 200)

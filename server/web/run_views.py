@@ -22,6 +22,7 @@ from server.tracking.selectors import run_get, run_metric_summaries
 from server.web import page_selectors
 from server.web.charts import curves
 from server.web.compare_views import SMOOTHING_CHOICES
+from server.web.specs import chart_spec
 from server.web.views import _page, _user
 
 X_CHOICES = ("step", "time")
@@ -117,7 +118,7 @@ def run(request: HttpRequest, run_id: str) -> HttpResponse:
             "unzoomed_query": _unzoomed_query(request),
             "charts": charts,
             "chosen": request.GET.getlist("key"),
-            "history_spec": spec.to_dict() if charts.shown else None,
+            "history_spec": chart_spec(spec) if charts.shown else None,
             "config": page_selectors.config_tree(found.config),
             "metadata": page_selectors.config_tree(found.metadata),
             "summary": sorted(found.summary.items()) if isinstance(found.summary, dict) else [],
