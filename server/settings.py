@@ -346,7 +346,7 @@ SEEDBOARD_HEARTBEAT_TIMEOUT = env_int("SEEDBOARD_HEARTBEAT_TIMEOUT", 600, minimu
 # the visibility timeout lost its worker and its message.
 SEEDBOARD_STATS_REQUEUE_AFTER = env_int("SEEDBOARD_STATS_REQUEUE_AFTER", 600, minimum=10)
 # A recompute runs this long after the change that queued it, so the changes of that moment share it.
-SEEDBOARD_RECOMPUTE_DELAY_MS = env_int("SEEDBOARD_RECOMPUTE_DELAY_MS", 1000, minimum=0)
+SEEDBOARD_RECOMPUTE_DELAY_MS = env_int("SEEDBOARD_RECOMPUTE_DELAY_MS", 5000, minimum=0)
 # A statistics row whose recompute was stopped this many times in a row before it finished
 # (its worker killed: out of memory, SIGKILL) is marked failed instead of computed again by the
 # re-delivered task; the next change of its inputs queues it again (models.py).
