@@ -143,9 +143,9 @@ def table_csv(*, project: Project, state: TableState, out: Any) -> None:
 def _rows(*, project: Project, state: TableState, page_size: int, cursor: str | None) -> TablePage:
     ordering = filters.ordering_parse(state.ordering)
     runs = filters.runs_filter(run_list(project=project, ordering=ordering), state.filters())
-    page, next_cursor = keyset_page(
-        runs.select_related("variant"), descending=ordering.descending, cursor=cursor, page_size=page_size
-    )
+    # The table shows neither a run's metadata and summary nor its variant's config: not decoded.
+    runs = runs.select_related("variant").defer("metadata", "summary", "notes", "variant__config")
+    page, next_cursor = keyset_page(runs, descending=ordering.descending, cursor=cursor, page_size=page_size)
     summaries = run_metric_summaries_for(run_pks=[run.pk for run in page], keys=state.metrics)
     variants = {run.variant.fingerprint: (run.variant.fingerprint, run.model, run.config) for run in page}
     labels = variant_labels(list(variants.values()))

@@ -144,6 +144,19 @@ def test_the_compare_button_sends_the_ticked_runs_variants(alice: Client, study)
     assert form.status_code == 200
 
 
+def test_logged_text_in_the_rows_is_escaped(alice: Client, two_teams) -> None:
+    project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="hostile")
+    hostile = '<img src=x onerror="alert(1)">'
+    run = log_run(project, model=hostile, config={"note": hostile}, task=hostile, points={"val/acc": [0.5]})
+    Run.objects.filter(pk=run.pk).update(name=hostile, tags=[hostile])
+    body = alice.get("/acme/hostile/", {"metrics": "val/acc", "columns": "note"}).content.decode()
+    assert "<img" not in body
+    cells = _cells(body, str(run.uuid))
+    assert cells[1] == hostile  # the name, as logged
+    assert cells.count(hostile) == 5  # name, variant label (the model), task, tags, config column
+    assert cells[-2] == "0.5"
+
+
 def test_live_rows_give_status_and_summaries_of_running_runs(alice: Client, study, two_teams) -> None:
     run = log_run(study[0], model="mlp", points={"val/acc": [0.5, "NaN"], "train/loss": [1.0]}, status="running")
     body = alice.get(URL).content.decode()

@@ -291,7 +291,7 @@ def run_history(
             x=x_encoding,
             y=alt.Y("smoothed:Q", title=y_title, scale=y_scale),
             tooltip=[
-                "key:N",
+                alt.Tooltip("key:N"),
                 *position,
                 alt.Tooltip("smoothed:Q", format=NUMBER, title=f"value (smoothed, EMA {smoothing:g})"),
                 alt.Tooltip("value:Q", format=NUMBER, title="value (raw)"),
@@ -301,7 +301,7 @@ def run_history(
         line = base.mark_line(strokeWidth=1.5).encode(
             x=x_encoding,
             y=alt.Y("value:Q", title=y_title, scale=y_scale),
-            tooltip=["key:N", *position, alt.Tooltip("value:Q", format=NUMBER)],
+            tooltip=[alt.Tooltip("key:N"), *position, alt.Tooltip("value:Q", format=NUMBER)],
         )
     subtitle = ["One panel per metric; each has its own y axis."]
     if blank:  # a facet has no panel for a key without rows: name it rather than drop it silently
