@@ -35,10 +35,14 @@ def _refused(exc: PermissionDenied) -> HttpResponse:
 
 def _team_page(request: HttpRequest, team: Team, status: int = 200, **extra: Any) -> HttpResponse:
     admin = team.role == Membership.Role.ADMIN  # type: ignore[attr-defined]
+    members = list(selectors.member_list(team=team))
+    admins = [m.user_id for m in members if m.role == Membership.Role.ADMIN]
     context = {
         "team": team,
         "is_admin": admin,
-        "members": selectors.member_list(team=team),
+        "members": members,
+        # The last admin cannot leave (the service answers 409): the page says so instead of offering it.
+        "last_admin_id": admins[0] if len(admins) == 1 else None,
         "roles": Membership.Role.values,
         "tokens": selectors.token_list_for_team(team=team) if admin else [],
         "projects": tracking_selectors.projects_readable(user=_user(request)).filter(team=team).order_by("slug"),

@@ -67,6 +67,14 @@ def test_the_last_admin_is_told_why_they_cannot_leave(alice):
     assert "no admin left" in response.content.decode()
 
 
+def test_the_last_admin_is_not_offered_leave_until_there_is_another(alice, bob):
+    page = alice.get("/teams/acme/").content.decode()
+    assert "Leave team" not in page and "the only admin" in page
+    assert alice.post("/teams/acme/", {"action": "role", "username": "bob", "role": "admin"}).status_code == 302
+    page = alice.get("/teams/acme/").content.decode()
+    assert "Leave team" in page and "the only admin" not in page
+
+
 def test_an_admin_changes_a_role_and_the_audit_page_shows_it(alice, bob):
     assert alice.post("/teams/acme/", {"action": "role", "username": "bob", "role": "member"}).status_code == 302
     assert Membership.objects.get(user__username="bob").role == "member"
