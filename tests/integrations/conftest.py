@@ -1,0 +1,69 @@
+"""One live Seedboard server per test module, and the SDK pointed at it.
+
+Training with a real framework costs seconds, so a module's tests share one server (and
+the framework's import) instead of starting one each, as tests/conftest.py's does.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import seedboard
+from django.core.management import call_command
+from django.db import connection
+
+from server.accounts.services import token_create_for
+from tests.conftest import database_url
+from tests.live_server import ServerProcess, free_port
+
+SDK_VARIABLES = ("URL", "TOKEN", "TOKEN_FILE", "MODE", "DIR", "FLUSH_TIMEOUT", "PROJECT")
+
+
+@pytest.fixture(scope="module")
+def module_server(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+    """A live server for the whole module, on the test database (emptied afterwards)."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        token = token_create_for(team_slug="acme", username="alice")
+        other_token = token_create_for(team_slug="rival", username="mallory")
+        url = database_url()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "SEEDBOARD_THROTTLE_ENABLED": "false"}
+    env["DJANGO_SETTINGS_MODULE"] = "server.settings"
+    server = ServerProcess(
+        url=f"http://127.0.0.1:{port}", token=token, other_token=other_token, port=port, env=env
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        with django_db_blocker.unblock():  # type: ignore[attr-defined]
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM tracking_metric_point")
+            call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def sdk_env(module_server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK logs into the module's server, with its own SEEDBOARD_DIR."""
+    for name in SDK_VARIABLES:
+        monkeypatch.delenv(f"SEEDBOARD_{name}", raising=False)
+    monkeypatch.setenv("SEEDBOARD_URL", module_server.url)
+    monkeypatch.setenv("SEEDBOARD_TOKEN", module_server.token)
+    monkeypatch.setenv("SEEDBOARD_DIR", str(tmp_path / "seedboard-home"))
+
+
+@pytest.fixture
+def project() -> str:
+    """A project of team 'acme' that no other test uses."""
+    return f"acme/fw-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def api(sdk_env: None) -> Iterator[seedboard.Api]:
+    with seedboard.Api() as client:
+        yield client
