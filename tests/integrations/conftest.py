@@ -21,6 +21,15 @@ from tests.conftest import database_url
 from tests.live_server import ServerProcess, free_port
 
 SDK_VARIABLES = ("URL", "TOKEN", "TOKEN_FILE", "MODE", "DIR", "FLUSH_TIMEOUT", "PROJECT")
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The mark makes pytest-django create the test database; the tests themselves write
+    # through the server process only, so no per-test flush (transaction=True) is needed.
+    for item in items:
+        if HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.django_db)
 
 
 @pytest.fixture(scope="module")

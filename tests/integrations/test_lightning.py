@@ -82,8 +82,9 @@ def test_a_fit_is_logged_with_its_hyperparameters_seed_and_lightnings_steps_then
     logger = SeedboardLogger(project=project, task="synthetic", config={"data": "sum-of-3"})
     reference = CSVLogger(tmp_path)
     fit = trainer([logger, reference], tmp_path)
-    fit.fit(TinyRegressor(lr=0.05, hidden=4, seed=3), loader(), loader())
-    fit.test(ckpt_path=None, dataloaders=loader(), verbose=False)
+    module = TinyRegressor(lr=0.05, hidden=4, seed=3)
+    fit.fit(module, loader(), loader())
+    fit.test(module, dataloaders=loader(), verbose=False)
 
     record = api.run(logger.version)
     assert (record["status"], record["model"], record["seed"], record["task"]) == (

@@ -98,15 +98,27 @@ class Diverge(transformers.TrainerCallback):  # type: ignore[misc]
 
 
 def test_a_training_that_raises_fails_the_run(project: str, api: seedboard.Api, tmp_path: Path) -> None:
-    callback = SeedboardCallback(project=project, seed=5)
-    trainer = transformers.Trainer(
-        model=tiny_model(), args=training_args(tmp_path, eval_strategy="no"), train_dataset=dataset(),
-        callbacks=[callback, Diverge()],
-    )  # fmt: skip
-    with pytest.raises(FloatingPointError):
-        trainer.train()
+    with pytest.raises(FloatingPointError), SeedboardCallback(project=project, seed=5) as callback:
+        transformers.Trainer(
+            model=tiny_model(), args=training_args(tmp_path, eval_strategy="no"), train_dataset=dataset(),
+            callbacks=[callback, Diverge()],
+        ).train()  # fmt: skip
     assert callback.run is not None
 
     record = api.run(callback.run.id)
     assert (record["status"], record["seed"]) == ("failed", 5)  # the argument wins over args.seed
     assert api.history(callback.run.id)["train/loss"]["step"] == [2]
+
+
+def test_report_to_seedboard_logs_into_the_project_of_the_environment(
+    project: str, api: seedboard.Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEEDBOARD_PROJECT", project)
+    trainer = transformers.Trainer(
+        model=tiny_model(), args=training_args(tmp_path, report_to="seedboard", eval_strategy="no", max_steps=2),
+        train_dataset=dataset(8),
+    )  # fmt: skip
+    trainer.train()
+
+    (run,) = api.runs(project)
+    assert (run["status"], run["seed"]) == ("finished", 11)

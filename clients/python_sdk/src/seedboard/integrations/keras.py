@@ -9,8 +9,8 @@
 - model: the model's name when you gave it one (``keras.Sequential(name="mlp")``), else
   its class name; config: ``model`` (``model.get_config()`` without layer names, which
   Keras numbers per process), ``optimizer`` (``optimizer.get_config()``), ``loss`` and
-  ``fit`` (epochs, steps per epoch); seed: the one given to
-  ``keras.utils.set_random_seed``, or the `seed` argument.
+  ``fit`` (epochs, steps per epoch); seed: the one last given to
+  ``keras.utils.set_random_seed`` in this process, or the `seed` argument.
 - Epoch logs (``loss``, ``val_loss``, metrics) are logged at the end of each epoch with
   the epoch as step; with ``log_every_n_batches=N`` the running batch logs too, as
   ``batch/<key>`` at the global batch step.
@@ -159,11 +159,10 @@ def _model_label(model: Any) -> str:
 
 
 def _global_seed() -> int | None:
-    """The seed given to ``keras.utils.set_random_seed``, when Keras kept it."""
-    getter = getattr(keras.utils, "get_random_seed", None)
-    if getter is None:
-        return None
+    """The seed given to ``keras.utils.set_random_seed``: Keras keeps it in its global state."""
     try:
-        return seed_value(getter())
-    except Exception:
-        return None
+        from keras.src.utils.rng_utils import get_random_seed  # not exported by Keras 3.15
+    except ImportError:
+        getter = getattr(keras.utils, "get_random_seed", None)
+        return seed_value(getter()) if callable(getter) else None
+    return seed_value(get_random_seed())

@@ -84,9 +84,13 @@ class SeedboardLogger(Logger):
         return self._run.id if self._run is not None else None
 
     @property
-    def experiment(self) -> Run:
-        """The `seedboard.Run` (created on first use), e.g. to log extra values."""
-        return self._ensure_run()
+    def experiment(self) -> Run | None:
+        """The `seedboard.Run` once fit has started (None before), e.g. to log extra values.
+
+        Lightning reads this property before it hands over the hyperparameters; creating
+        the run then would fix its config too early.
+        """
+        return self._run
 
     @rank_zero_only
     def log_hyperparams(self, params: Mapping[str, Any] | Namespace, *args: Any, **kwargs: Any) -> None:
@@ -111,10 +115,12 @@ class SeedboardLogger(Logger):
 
     @rank_zero_only
     def finalize(self, status: str) -> None:
-        """End the run with the training: ``"success"`` finishes it, anything else fails it."""
+        """End the run with the training: ``"success"`` finishes it, ``"failed"`` fails it."""
         if self._run is not None and not self._finished:
             self._finished = True
-            finish_quietly(self._run, "finished" if status == "success" else "failed")
+            # "finished" comes from Lightning's SLURM requeue handler, "failed" on exceptions.
+            ok = status in ("success", "finished")
+            finish_quietly(self._run, "finished" if ok else "failed")
 
     # -- the run ---------------------------------------------------------------------
     def _ensure_run(self) -> Run:

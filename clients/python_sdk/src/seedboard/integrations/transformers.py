@@ -15,15 +15,23 @@
   ``train/learning_rate``, ``eval/loss``, ``test/accuracy``; the end-of-training
   figures (``train_runtime``, ``train_loss``...) go to the run's summary.
 - The run starts with ``trainer.train()`` and finishes with it; ``trainer.evaluate()``
-  afterwards logs into the same run (reopened). A training that raises fails the run:
-  through the Trainer's ``on_exception`` event where the installed Transformers has one,
-  else when the exception ends the program (the SDK's exit hooks), or when the callback
-  starts its next training.
+  afterwards logs into the same run (reopened). The Trainer calls no callback when
+  training raises: an exception that ends the program fails the run (the SDK's exit
+  hooks), a callback reused after a training that raised fails the earlier run before
+  starting the next, and the callback used as a context manager fails it at once::
+
+      with SeedboardCallback(project="team/project") as callback:
+          Trainer(..., callbacks=[callback]).train()
+
+``report_to="seedboard"`` works once this module is imported: it adds itself to the
+Trainer's table of reporting integrations, and takes its project from
+``SEEDBOARD_PROJECT``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any
 
 from transformers import TrainerCallback
@@ -78,7 +86,7 @@ class SeedboardCallback(TrainerCallback):
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         if not state.is_world_process_zero:
             return
-        if self._open:  # the previous train() raised without on_exception
+        if self._open:  # the previous train() raised: the Trainer never called on_train_end
             self._end("failed")
         config = {"args": _training_args(args), "model": _model_config(model)}
         self.run = self._settings.start(
@@ -109,10 +117,16 @@ class SeedboardCallback(TrainerCallback):
         if state.is_world_process_zero:
             self._end("finished")
 
-    def on_exception(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        """Called by Transformers versions that report a training's exception."""
-        if state.is_world_process_zero:
-            self._end("failed")
+    def __enter__(self) -> SeedboardCallback:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._end("finished" if exc_type is None else "failed")
 
     def _end(self, status: str) -> None:
         if self._open:
@@ -152,3 +166,17 @@ def _model_config(model: Any) -> dict[str, Any]:
     values = dict(config.to_diff_dict())
     values.pop("transformers_version", None)  # in the run's metadata; not a hyperparameter
     return dict(config_value(values))
+
+
+def _register() -> None:
+    """Make ``report_to="seedboard"`` name this callback, where the Trainer's table allows it."""
+    try:
+        from transformers.integrations import integration_utils
+    except ImportError:
+        return
+    table = getattr(integration_utils, "INTEGRATION_TO_CALLBACK", None)
+    if isinstance(table, dict):
+        table.setdefault("seedboard", SeedboardCallback)
+
+
+_register()
