@@ -82,6 +82,7 @@ class SeedboardCallback(TrainerCallback):
         self.run: Run | None = None
         """The current (or last) run."""
         self._open = False
+        self._training = False
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         if not state.is_world_process_zero:
@@ -94,7 +95,7 @@ class SeedboardCallback(TrainerCallback):
             config=config,
             seed=seed_value(getattr(args, "seed", None)),
         )
-        self._open = True
+        self._open = self._training = True
 
     def on_log(
         self, args: Any, state: Any, control: Any, logs: Mapping[str, Any] | None = None, **kwargs: Any
@@ -115,6 +116,12 @@ class SeedboardCallback(TrainerCallback):
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if state.is_world_process_zero:
+            self._training = False
+            self._end("finished")
+
+    def on_evaluate(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        # An evaluate() after train() reopened the run: finished again once it is logged.
+        if state.is_world_process_zero and not self._training:
             self._end("finished")
 
     def __enter__(self) -> SeedboardCallback:
@@ -126,6 +133,7 @@ class SeedboardCallback(TrainerCallback):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._training = False
         self._end("finished" if exc_type is None else "failed")
 
     def _end(self, status: str) -> None:
