@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import seedboard
@@ -33,24 +34,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="module")
-def module_server(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+def module_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[ServerProcess]:
     """A live server for the whole module, on the test database (emptied afterwards)."""
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+    with django_db_blocker.unblock():
         token = token_create_for(team_slug="acme", username="alice")
         other_token = token_create_for(team_slug="rival", username="mallory")
         url = database_url()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SEEDBOARD_THROTTLE_ENABLED": "false"}
     env["DJANGO_SETTINGS_MODULE"] = "server.settings"
-    server = ServerProcess(
-        url=f"http://127.0.0.1:{port}", token=token, other_token=other_token, port=port, env=env
-    )
+    server = ServerProcess(url=f"http://127.0.0.1:{port}", token=token, other_token=other_token, port=port, env=env)
     server.start()
     try:
         yield server
     finally:
         server.stop()
-        with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        with django_db_blocker.unblock():
             with connection.cursor() as cursor:
                 cursor.execute("DELETE FROM tracking_metric_point")
             call_command("flush", interactive=False, verbosity=0)

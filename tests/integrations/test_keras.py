@@ -19,7 +19,9 @@ from seedboard.integrations.keras import SeedboardCallback  # noqa: E402
 
 
 def tiny_model(**kwargs: Any) -> Any:
-    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)], **kwargs)
+    model = keras.Sequential(
+        [keras.Input(shape=(3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)], **kwargs
+    )
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse", metrics=["mae"])
     return model
 

@@ -16,7 +16,6 @@ torch = pytest.importorskip("torch")
 lightning = pytest.importorskip("lightning")
 
 from lightning.pytorch.loggers import CSVLogger  # noqa: E402
-
 from seedboard.integrations.lightning import SeedboardLogger  # noqa: E402
 
 

@@ -35,7 +35,9 @@ def dataset(n: int = 24) -> list[dict[str, Any]]:
     generator = torch.Generator().manual_seed(0)
     ids = torch.randint(1, 32, (n, 6), generator=generator)
     labels = (ids[:, 0] > 16).long()  # learnable from the first token
-    return [{"input_ids": ids[i], "attention_mask": torch.ones(6, dtype=torch.long), "labels": labels[i]} for i in range(n)]
+    return [
+        {"input_ids": ids[i], "attention_mask": torch.ones(6, dtype=torch.long), "labels": labels[i]} for i in range(n)
+    ]
 
 
 def training_args(tmp_path: Path, **overrides: Any) -> Any:

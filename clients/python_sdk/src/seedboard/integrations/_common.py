@@ -18,9 +18,18 @@ from typing import Any
 
 from ..run import Run, init
 
-__all__ = ["RunSettings", "config_value", "finish_quietly", "log_numbers", "merge_config", "seed_value"]
+__all__ = [
+    "RunSettings",
+    "config_value",
+    "finish_quietly",
+    "log_numbers",
+    "merge_config",
+    "seed_value",
+]
 
-PROJECT_VARIABLE = "SEEDBOARD_PROJECT"  # the project when the integration is built without arguments
+PROJECT_VARIABLE = (
+    "SEEDBOARD_PROJECT"  # the project when the integration is built without arguments
+)
 _MAX_DEPTH = 20
 
 
@@ -145,7 +154,9 @@ def finish_quietly(run: Run | None, status: str) -> None:
     try:
         run.finish(status)
     except Exception as exc:  # finish never raises for the network; this is a last guard
-        warnings.warn(f"seedboard: could not finish run {run.id}: {exc}", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"seedboard: could not finish run {run.id}: {exc}", RuntimeWarning, stacklevel=2
+        )
 
 
 def log_numbers(run: Run, metrics: Mapping[str, Any], step: int | None) -> None:

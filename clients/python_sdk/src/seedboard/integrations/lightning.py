@@ -93,7 +93,9 @@ class SeedboardLogger(Logger):
         return self._run
 
     @rank_zero_only
-    def log_hyperparams(self, params: Mapping[str, Any] | Namespace, *args: Any, **kwargs: Any) -> None:
+    def log_hyperparams(
+        self, params: Mapping[str, Any] | Namespace, *args: Any, **kwargs: Any
+    ) -> None:
         """Collect hyperparameters; they become the config when the run starts."""
         if isinstance(params, Namespace):
             params = vars(params)
@@ -128,8 +130,10 @@ class SeedboardLogger(Logger):
             config = dict(self._hparams)
             found = [seed_value(config.pop(key)) for key in SEED_KEYS if key in config]
             global_seed = seed_value(os.environ.get("PL_GLOBAL_SEED"))  # seed_everything sets it
-            seed = global_seed if global_seed is not None else next(
-                (s for s in found if s is not None), None
+            seed = (
+                global_seed
+                if global_seed is not None
+                else next((s for s in found if s is not None), None)
             )
             self._run = self._settings.start(
                 model=self._model_name or "LightningModule", config=config, seed=seed

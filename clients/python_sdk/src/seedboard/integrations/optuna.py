@@ -4,8 +4,8 @@
 
     from seedboard.integrations.optuna import SeedboardCallback
 
-    study.optimize(objective, n_trials=50,
-                   callbacks=[SeedboardCallback("team/project", metric_name="val/acc", model="mlp")])
+    callback = SeedboardCallback("team/project", metric_name="val/acc", model="mlp")
+    study.optimize(objective, n_trials=50, callbacks=[callback])
 
     seedboard.Api().tuning("team/project", "val/acc", tag="optuna:" + study.study_name)
 
@@ -127,7 +127,7 @@ class SeedboardCallback:
         names = list(self._metric_name)
         if len(names) != n_objectives:
             raise ValueError(
-                f"metric_name names {len(names)} metric(s) for a study of {n_objectives} objective(s)"
+                f"metric_name has {len(names)} name(s) for {n_objectives} objective(s)"
             )
         return names
 

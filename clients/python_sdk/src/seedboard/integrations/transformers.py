@@ -4,7 +4,8 @@
 
     from seedboard.integrations.transformers import SeedboardCallback
 
-    trainer = Trainer(model=model, args=args, ..., callbacks=[SeedboardCallback(project="team/project")])
+    callback = SeedboardCallback(project="team/project")
+    trainer = Trainer(model=model, args=args, train_dataset=train, callbacks=[callback])
 
 - model: the model's class name (``BertForSequenceClassification``); config: ``args``
   (the ``TrainingArguments``, without the seed and bookkeeping such as output and logging
@@ -44,12 +45,26 @@ __all__ = ["SeedboardCallback"]
 # TrainingArguments that say where and how a run is recorded, not how it trains; a seed
 # is the run's seed, not part of its config.
 SKIPPED_ARGS = frozenset(
-    {"seed", "output_dir", "logging_dir", "run_name", "report_to", "local_rank", "overwrite_output_dir"}
+    {
+        "seed",
+        "output_dir",
+        "logging_dir",
+        "run_name",
+        "report_to",
+        "local_rank",
+        "overwrite_output_dir",
+    }
 )
 SKIPPED_PREFIXES = ("hub_", "push_to_hub")
 # Figures the Trainer logs once, at the end of training.
 SUMMARY_KEYS = frozenset(
-    {"train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss", "total_flos"}
+    {
+        "train_runtime",
+        "train_samples_per_second",
+        "train_steps_per_second",
+        "train_loss",
+        "total_flos",
+    }
 )
 
 
@@ -84,7 +99,9 @@ class SeedboardCallback(TrainerCallback):
         self._open = False
         self._training = False
 
-    def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
+    def on_train_begin(
+        self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any
+    ) -> None:
         if not state.is_world_process_zero:
             return
         if self._open:  # the previous train() raised: the Trainer never called on_train_end
@@ -98,7 +115,12 @@ class SeedboardCallback(TrainerCallback):
         self._open = self._training = True
 
     def on_log(
-        self, args: Any, state: Any, control: Any, logs: Mapping[str, Any] | None = None, **kwargs: Any
+        self,
+        args: Any,
+        state: Any,
+        control: Any,
+        logs: Mapping[str, Any] | None = None,
+        **kwargs: Any,
     ) -> None:
         if not state.is_world_process_zero or self.run is None or not logs:
             return
