@@ -37,7 +37,7 @@ EXPORT_DESCRIPTION = (
 
 
 def export_response(export: exports.Export, fmt: exports.Format, filename: str) -> StreamingHttpResponse:
-    """The streamed file of an export (also used by the comparison export)."""
+    """The streamed file of an export: its name, runs and points in the headers."""
     response = StreamingHttpResponse(exports.export_chunks(export, fmt), content_type=exports.FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     response["X-Seedboard-Runs"] = str(export.run_count)

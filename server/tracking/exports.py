@@ -121,12 +121,12 @@ def export_prepare(*, runs: QuerySet[Run], keys: Sequence[str] = ()) -> Export:
         ):
             columns[field].append(value)
     table = pa.table({field: pa.array(columns[field], EXPORT_SCHEMA.field(field).type) for field in _RUN_FIELDS})
-    run_pks = [row[0] for row in rows]
-    summaries = MetricSummary.objects.filter(run_id__in=run_pks)
+    # The summaries count every stored point, in the transactions that store them.
+    summaries = MetricSummary.objects.filter(run__in=runs.order_by().values("pk"))
     if key_ids is not None:
         summaries = summaries.filter(key_id__in=key_ids)
-    total = summaries.aggregate(total=Sum("count"))["total"] or 0 if run_pks else 0
-    return Export(run_pks=run_pks, runs=table, key_ids=key_ids, points=int(total))
+    total = summaries.aggregate(total=Sum("count"))["total"] if rows else 0
+    return Export(run_pks=[row[0] for row in rows], runs=table, key_ids=key_ids, points=int(total or 0))
 
 
 def _run_pages(run_pk: int, key_id: int | None) -> Iterator[tuple[npt.NDArray[Any], ...]]:

@@ -1,8 +1,10 @@
 """One live server for each importer test module (a real gunicorn on the test database), and the
 command line run as a user would run it.
 
-The server outlives single tests, so tests here commit what they write (no rollback between
-them): each uses its own project, and the module's data is removed when its server stops.
+The server outlives single tests, so what it writes is committed and stays until the module
+ends (each test uses its own project); the module's data is removed when its server stops.
+Test modules here carry the `django_db` mark: without a test asking for the database,
+pytest-django would not create the test database at all.
 """
 
 from __future__ import annotations
@@ -67,9 +69,13 @@ def project() -> str:
     return f"acme/import-{uuid.uuid4().hex[:8]}"
 
 
-def run_cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """The ``seedboard`` command line in a child process."""
+def run_cli(
+    *args: str, env: dict[str, str], unset: tuple[str, ...] = (), timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """The ``seedboard`` command line in a child process (without the variables in `unset`)."""
     child_env = {**os.environ, **env, "PYTHONPATH": os.pathsep.join([str(SDK_SRC), str(REPO)])}
+    for name in unset:
+        child_env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "seedboard", *args],
         env=child_env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,

@@ -11,6 +11,8 @@ from seedboard.importers import import_mlflow
 
 from tests.importers.conftest import run_cli
 
+pytestmark = pytest.mark.django_db  # the test database (see conftest.py)
+
 mlflow = pytest.importorskip("mlflow")
 from mlflow.entities import Metric, Param, RunTag  # noqa: E402
 
@@ -22,6 +24,13 @@ def _values(seed: int) -> list[float]:
     values[7] = math.nan
     values[9] = math.inf
     return values
+
+
+@pytest.fixture(autouse=True)
+def _file_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MLflow 3.7+ opens its file store (mlruns folders) only when told to; the importer sets it
+    # itself, which is tested by the command line run (a child process without it).
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
 
 
 def _log_mlruns(root: Path) -> tuple[mlflow.MlflowClient, dict[int, str]]:
@@ -58,8 +67,9 @@ def test_an_mlruns_folder_imports_once_with_params_as_config_and_the_seed_param_
     _log_mlruns(mlruns)
 
     first = run_cli(
-        "import", "mlflow", "--tracking-uri", str(mlruns), "--experiment", "cifar", "--project", project, env=sdk_env
-    )
+        "import", "mlflow", "--tracking-uri", str(mlruns), "--experiment", "cifar", "--project", project,
+        env=sdk_env, unset=("MLFLOW_ALLOW_FILE_STORE",),
+    )  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert f"imported 2 mlflow run(s) (2 new, 0 already there): {4 * STEPS} point(s) stored" in first.stdout
 

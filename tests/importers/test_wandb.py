@@ -15,6 +15,8 @@ from seedboard.importers import import_wandb
 
 from tests.importers.conftest import run_cli
 
+pytestmark = pytest.mark.django_db  # the test database (see conftest.py)
+
 HISTORY_CSV = """\
 _step,_runtime,_timestamp,train/loss,val/acc,sample
 0,1.5,1700000000.25,2.5,,a

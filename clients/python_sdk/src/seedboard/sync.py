@@ -202,7 +202,8 @@ def sync(
         if wanted is None or spool.run_id in wanted
     ]
     progress.runs_total(len(spools))
-    progress.points_total(sum(_pending(spool)[1] for spool in spools))
+    if progress.enabled:  # reads every batch file: only for the bar
+        progress.points_total(sum(_pending(spool)[1] for spool in spools))
     unreachable = False
     with Client(server_url, server_token) as client:
         for spool in spools:

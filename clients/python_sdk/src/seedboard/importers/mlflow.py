@@ -14,12 +14,17 @@ active experiment) is imported:
 - status FINISHED -> finished, FAILED -> failed, KILLED -> crashed, RUNNING and SCHEDULED
   -> running (a later import, after the run ends, adds the new points and the status).
 
-A run's identity is its MLflow run id. Needs ``pip install "seedboard[mlflow]"``.
+A run's identity is its MLflow run id. Needs ``pip install "seedboard[mlflow]"``. Recent
+MLflow versions refuse to open an ``mlruns`` folder (the file store is in maintenance mode)
+unless ``MLFLOW_ALLOW_FILE_STORE`` is set: the importer sets it while it opens one, as it
+only reads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
@@ -53,6 +58,19 @@ def tracking_uri(uri: str) -> str:
     if "://" not in uri and not uri.startswith("file:") and Path(uri).is_dir():
         return Path(uri).resolve().as_uri()
     return uri
+
+
+@contextlib.contextmanager
+def _file_store_allowed(uri: str) -> Iterator[None]:
+    """``MLFLOW_ALLOW_FILE_STORE=true`` while a client of a local store is made."""
+    if not uri.startswith("file:") or "MLFLOW_ALLOW_FILE_STORE" in os.environ:
+        yield
+        return
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    try:
+        yield
+    finally:
+        os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
 
 
 class _MlflowRun:
@@ -110,7 +128,9 @@ def mlflow_runs(uri: str, *, experiment: Optional[str] = None) -> list[RunReader
     mlflow = _mlflow()
     from mlflow.entities import ViewType
 
-    client = mlflow.MlflowClient(tracking_uri=tracking_uri(os.fspath(uri)))
+    resolved = tracking_uri(os.fspath(uri))
+    with _file_store_allowed(resolved):
+        client = mlflow.MlflowClient(tracking_uri=resolved)  # opens the store
     if experiment is not None:
         found = client.get_experiment_by_name(experiment)
         if found is None:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
-from .base import RunReader, Series, SourceRun
+from .base import RunReader, Series, SourceRun, config_nest
 
 __all__ = ["tensorboard_runs"]
 
@@ -56,8 +56,9 @@ class _TensorBoardRun:
         for tag in accumulator.Tags().get("tensors", []):
             metadata = accumulator.SummaryMetadata(tag)
             events = accumulator.Tensors(tag)
-            if metadata.plugin_data.plugin_name != "scalars":
-                skipped += len(events)
+            plugin = metadata.plugin_data.plugin_name
+            if plugin != "scalars":
+                skipped += len(events) if plugin != "hparams" else 0  # hparams: the config
                 continue
             series.append(
                 Series(
@@ -108,8 +109,6 @@ def _hparams(accumulator: Any) -> tuple[dict[str, Any], str, Optional[float]]:
             started = info.start_time_secs or None
         elif data.HasField("session_end_info"):
             status = _STATUSES.get(data.session_end_info.status, "finished")
-    from .base import config_nest
-
     return config_nest(config), status, started
 
 

@@ -4,8 +4,8 @@ PATH is one of:
 
 - a W&B run folder (``wandb/offline-run-*`` or ``wandb/run-*``), a ``.wandb`` file, or any
   folder above them (``wandb/``, a project folder): every ``.wandb`` file under it is a run,
-  read with the ``wandb`` package's own reader of that format (`datastore.DataStore`, the one
-  ``wandb sync`` replays). Config -> config (nested as logged), history -> points (``_step``
+  record by record (the file's framing is read here, as recent ``wandb`` releases read it
+  only in their Go core; each record is decoded by ``wandb``'s own protobuf classes). Config -> config (nested as logged), history -> points (``_step``
   as the step, ``_timestamp`` as the time; keys starting with ``_`` are W&B's own), summary
   numbers no history key carries -> summary, display name, tags and notes as they are, exit
   code 0 -> finished, another -> failed, no exit record (killed) -> crashed. The run's
@@ -27,6 +27,8 @@ import csv
 import json
 import os
 import re
+import struct
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
@@ -41,15 +43,61 @@ NOT_NUMBERS = "W&B values that are not numbers (media, tables, text)"
 _CHART_COLUMN = re.compile(r"^(?P<run>.+) - (?P<key>.+?)$")
 
 
-def _datastore() -> Any:
+def _records_module() -> Any:
     try:
         from wandb.proto import wandb_internal_pb2
-        from wandb.sdk.internal import datastore
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError(
             "importing W&B run folders needs wandb: pip install 'seedboard[wandb]'"
         ) from None
-    return datastore, wandb_internal_pb2
+    return wandb_internal_pb2
+
+
+# The .wandb file: a 7-byte header (":W&B", magic 0xBEE1, version 0), then LevelDB's log
+# format: 32 KiB blocks of records, each a 7-byte header (CRC-32 of the type byte and the data,
+# length, type) and its data; a record that does not fit a block is split into FIRST, MIDDLE
+# and LAST fragments, and a block's tail shorter than a header is zero padding. Newer wandb
+# releases read it in their Go core only, so it is read here; the records themselves are
+# decoded by wandb's own protobuf classes.
+_HEADER = struct.Struct("<4sHB")
+_RECORD = struct.Struct("<IHB")
+_BLOCK = 32768
+_FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
+_TYPE_CRC = {kind: zlib.crc32(bytes([kind])) for kind in (_FULL, _FIRST, _MIDDLE, _LAST)}
+
+
+def _log_records(path: Path) -> Iterator[bytes]:
+    """The records of a .wandb file, whole; a torn record at the end (a run still being
+    written, or killed mid-write) ends the scan, a damaged one elsewhere is an error."""
+    data = path.read_bytes()
+    if len(data) < _HEADER.size or _HEADER.unpack_from(data)[:2] != (b":W&B", 0xBEE1):
+        raise ValueError(f"{path}: not a W&B run file (no :W&B header)")
+    offset, parts = _HEADER.size, []
+    while offset + _RECORD.size <= len(data):
+        left = _BLOCK - offset % _BLOCK
+        if left < _RECORD.size:  # padding at the end of a block
+            offset += left
+            continue
+        checksum, length, kind = _RECORD.unpack_from(data, offset)
+        start, offset = offset + _RECORD.size, offset + _RECORD.size + length
+        chunk = data[start:offset]
+        if kind == 0 and length == 0:  # zeros: preallocated, never written
+            return
+        if len(chunk) < length or kind not in _TYPE_CRC:
+            return  # torn at the end
+        if zlib.crc32(chunk, _TYPE_CRC[kind]) != checksum:
+            if offset >= len(data):
+                return
+            raise ValueError(f"{path}: damaged record at byte {start - _RECORD.size}")
+        if kind == _FULL:
+            yield chunk
+        elif kind == _FIRST:
+            parts = [chunk]
+        elif kind == _MIDDLE:
+            parts.append(chunk)
+        else:
+            yield b"".join([*parts, chunk])
+            parts = []
 
 
 def _item_key(item: Any) -> str:
@@ -97,18 +145,8 @@ class _OfflineRun:
         self.source_id = ""  # known once read: the W&B project and run id
 
     def _records(self) -> Iterator[Any]:
-        datastore, pb = _datastore()
-        store = datastore.DataStore()
-        store.open_for_scan(str(self.path))
-        while True:
-            try:
-                data = store.scan_data()
-            except AssertionError:  # the last block of a run still being written
-                if store.in_last_block():
-                    return
-                raise
-            if data is None:
-                return
+        pb = _records_module()
+        for data in _log_records(self.path):
             record = pb.Record()
             record.ParseFromString(data)
             yield record
@@ -290,12 +328,12 @@ def wandb_runs(path: str | os.PathLike[str]) -> list[RunReader]:
     if root.is_file() and root.suffix.lower() in EXPORT_SUFFIXES:
         return _export_runs(root)
     if root.is_file():
-        _datastore()
+        _records_module()
         return [_OfflineRun(root, root)]
     if not root.is_dir():
         raise FileNotFoundError(f"{path}: no such file or folder")
     files = sorted(root.rglob("*.wandb"))
     if not files:
         raise ValueError(f"{path}: no .wandb run file under it (a W&B run folder or export?)")
-    _datastore()  # fail early, before any run is created, when the package is missing
+    _records_module()  # fail early, before any run is created, when the package is missing
     return [_OfflineRun(file, root) for file in files]
