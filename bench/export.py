@@ -20,6 +20,7 @@ Rates are points per second, end to end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -52,11 +53,19 @@ def write_logdir(root: Path, *, runs: int, steps: int) -> int:
         values = rng.normal(size=(steps, len(KEYS))).tolist()
         for step in range(steps):
             summary = summary_pb2.Summary(
-                value=[summary_pb2.Summary.Value(tag=key, simple_value=v) for key, v in zip(KEYS, values[step])]
+                value=[
+                    summary_pb2.Summary.Value(tag=key, simple_value=v)
+                    for key, v in zip(KEYS, values[step], strict=True)
+                ]
             )
             writer.add_event(event_pb2.Event(wall_time=1.7e9 + step * 0.5, step=step, summary=summary))
         writer.close()
     return runs * steps * len(KEYS)
+
+
+def count_lines(path: str) -> int:
+    with open(path, "rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
 
 
 class PeakMemory:
@@ -71,10 +80,8 @@ class PeakMemory:
     def _sample(self) -> None:
         while not self._stop.wait(0.05):
             for child in self.parent.children():
-                try:
+                with contextlib.suppress(psutil.NoSuchProcess):  # a worker restarting
                     self.peak = max(self.peak, child.memory_info().rss)
-                except psutil.NoSuchProcess:
-                    pass
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()
@@ -91,10 +98,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
-    from harness import bench_server, database_drop, free_port, scratch_database
-
     import pyarrow.parquet as pq
     import seedboard
+    from harness import bench_server, database_drop, free_port, scratch_database
     from seedboard.importers import import_tensorboard
 
     database = scratch_database("_export_bench")
@@ -127,8 +133,7 @@ def main() -> None:
                         if fmt == "parquet":
                             assert pq.ParquetFile(result.path).metadata.num_rows == points
                         else:
-                            with open(result.path, "rb") as handle:
-                                assert sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) == points + 1
+                            assert count_lines(result.path) == points + 1  # and the header
                         row(f"export {fmt} (API -> file)", points, result.seconds, f"{result.bytes / 1e6:,.1f} MB")
                     started = time.perf_counter()
                     frame = api.export_frame(project)

@@ -48,9 +48,10 @@ def _log(logdir: Path) -> None:
             writer.close()
             continue
         for step in range(STEPS):
+            loss = _loss(seed, step) if step != 5 else math.nan
             summary = summary_pb2.Summary(
                 value=[
-                    summary_pb2.Summary.Value(tag="train/loss", simple_value=_loss(seed, step) if step != 5 else math.nan),
+                    summary_pb2.Summary.Value(tag="train/loss", simple_value=loss),
                     summary_pb2.Summary.Value(tag="val/acc", simple_value=step / STEPS),
                     summary_pb2.Summary.Value(tag="sample", image=summary_pb2.Summary.Image(height=1, width=1)),
                 ]

@@ -64,9 +64,7 @@ def test_a_project_exports_to_parquet_csv_and_pandas_with_every_value_exact(
     assert list(out.parent.iterdir()) == [out]
 
 
-def test_another_teams_project_is_not_found_and_no_file_is_left(
-    server: Any, project: str, tmp_path: Path
-) -> None:
+def test_another_teams_project_is_not_found_and_no_file_is_left(server: Any, project: str, tmp_path: Path) -> None:
     with seedboard.init(project=project, model="m") as run:
         run.log({"x": 1.0})
     with seedboard.Api(token=server.other_token) as rival, pytest.raises(seedboard.NotFoundError):

@@ -28,6 +28,12 @@ def bits(values: Any) -> list[int]:
     return [struct.unpack("<q", struct.pack("<d", v))[0] for v in values]
 
 
+def in_order(points: Any) -> list[tuple[Any, ...]]:
+    """(step, value, ...) tuples by step, then by the value's bits: the order of two points logged
+    at one step is not part of the export's promise."""
+    return sorted(points, key=lambda p: (p[0], bits([p[1]])[0]))
+
+
 def log(api, project: str, *, model: str = "m", config: dict | None = None, seed: int | None = 0, **fields) -> str:
     body = {"project": project, "model": model, "config": config or {}, "seed": seed, **fields}
     response = api.post("/api/v1/runs/", body, format="json")
@@ -89,9 +95,9 @@ def test_parquet_holds_every_point_bit_for_bit_with_the_runs_fields(api, study):
     loss = [r for r in a_rows if r["key"] == "val/loss"]
     # Steps in order; the step logged twice keeps both points (in either order).
     assert [r["step"] for r in loss] == sorted(study["steps"])
-    expected = sorted(_expected_rows(study), key=lambda p: (p[1], bits([p[2]])[0]))
-    got = sorted(((r["key"], r["step"], r["value"], r["wall_time"]) for r in loss), key=lambda p: (p[1], bits([p[2]])[0]))
-    assert bits(v for _, _, v, _ in got) == bits(v for _, _, v, _ in expected)
+    expected = in_order((s, v, t) for _, s, v, t in _expected_rows(study))
+    got = in_order((r["step"], r["value"], r["wall_time"]) for r in loss)
+    assert bits(v for _, v, _ in got) == bits(v for _, v, _ in expected)
     assert [t for *_, t in got] == [t for *_, t in expected]
     b_rows = [r for r in rows if r["run_id"] == study["b"]]
     assert [(r["model"], r["seed"], r["key"], r["value"]) for r in b_rows] == [("vit", None, "acc", 0.25)]
@@ -104,8 +110,8 @@ def test_csv_reads_back_to_the_same_float64s_non_finite_included(api, study):
     assert tuple(reader.fieldnames or ()) == exports.EXPORT_COLUMNS
     rows = list(reader)
     assert {r["key"] for r in rows} == {"val/loss"} and len(rows) == 10
-    got = sorted(((int(r["step"]), float(r["value"]), float(r["wall_time"])) for r in rows), key=lambda p: (p[0], bits([p[1]])[0]))
-    expected = sorted(((s, v, t) for _, s, v, t in _expected_rows(study)), key=lambda p: (p[0], bits([p[1]])[0]))
+    got = in_order((int(r["step"]), float(r["value"]), float(r["wall_time"])) for r in rows)
+    expected = in_order((s, v, t) for _, s, v, t in _expected_rows(study))
     assert [s for s, _, _ in got] == [s for s, _, _ in expected]
     assert bits(v for _, v, _ in got) == bits(v for _, v, _ in expected)
     assert [t for *_, t in got] == [t for *_, t in expected]
@@ -116,7 +122,7 @@ def test_csv_reads_back_to_the_same_float64s_non_finite_included(api, study):
 
 
 def test_filters_select_runs_and_keys_like_the_run_list(api, study):
-    _, body = download(api, f"/api/v1/projects/acme/exp/export/?format=parquet&model=vit")
+    _, body = download(api, "/api/v1/projects/acme/exp/export/?format=parquet&model=vit")
     assert {r["run_id"] for r in pq.read_table(io.BytesIO(body)).to_pylist()} == {study["b"]}
     _, body = download(api, f"/api/v1/projects/acme/exp/export/?format=csv&run={study['a']}&key=acc")
     rows = list(csv.DictReader(io.StringIO(body.decode())))

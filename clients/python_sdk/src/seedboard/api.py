@@ -10,7 +10,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 from urllib.parse import quote
 
 from .access import AccessApi
@@ -314,7 +314,7 @@ class Api(AccessApi):
         seed: int | None = None,
         name: str | None = None,
         config: Mapping[str, Any] | None = None,
-        progress: Optional[Progress] = None,
+        progress: Progress | None = None,
     ) -> ExportResult:
         """Write every point of a project's runs to `path`, as ``"parquet"`` or ``"csv"``.
 
@@ -341,7 +341,7 @@ class Api(AccessApi):
         *,
         format: str = "parquet",
         keys: Sequence[str] | None = None,
-        progress: Optional[Progress] = None,
+        progress: Progress | None = None,
     ) -> ExportResult:
         """Write every point of the runs a saved comparison covers (its variants or models,
         its task) to `path`; columns and formats as in `export`."""
@@ -385,7 +385,9 @@ class Api(AccessApi):
         **plain: Any,
     ) -> list[tuple[str, Any]]:
         params = _filter_params(tag=tag, config=config, **plain)
-        params += [("run", str(run_id)) for run_id in ([runs] if isinstance(runs, str) else runs or [])]
+        params += [
+            ("run", str(run_id)) for run_id in ([runs] if isinstance(runs, str) else runs or [])
+        ]
         params += [("key", key) for key in ([keys] if isinstance(keys, str) else keys or [])]
         return params
 

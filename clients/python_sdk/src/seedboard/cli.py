@@ -84,7 +84,11 @@ def _progress(args: argparse.Namespace, **options: Any) -> Progress:
 def _cmd_sync(args: argparse.Namespace) -> int:
     with _progress(args) as progress:
         report = sync(
-            dir=args.dir, url=args.url, token=args.token, run_ids=args.run or None, progress=progress
+            dir=args.dir,
+            url=args.url,
+            token=args.token,
+            run_ids=args.run or None,
+            progress=progress,
         )
     print(report.summary())
     return 0 if report.ok else 1

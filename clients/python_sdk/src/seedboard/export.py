@@ -13,9 +13,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
-from .client import Client, Params
+from .client import Client
 from .progress import Progress, rate
 
 if TYPE_CHECKING:  # pandas and pyarrow are optional extras
@@ -59,7 +59,7 @@ def export_download(
     path: str | os.PathLike[str],
     *,
     format: str,
-    progress: Optional[Progress] = None,
+    progress: Progress | None = None,
 ) -> ExportResult:
     """Stream `endpoint`'s file into `path` (see the module docstring)."""
     check_format(format)
@@ -108,8 +108,8 @@ def export_download(
     )
 
 
-def _with_format(params: Params, format: str) -> list[tuple[str, Any]]:
-    return [*(params or []), ("format", format)]  # type: ignore[misc]
+def _with_format(params: list[tuple[str, Any]], format: str) -> list[tuple[str, Any]]:
+    return [*(params or []), ("format", format)]
 
 
 def export_frame(client: Client, endpoint: str, params: list[tuple[str, Any]]) -> pandas.DataFrame:
@@ -117,9 +117,15 @@ def export_frame(client: Client, endpoint: str, params: list[tuple[str, Any]]) -
     try:
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("export_frame() needs pyarrow: pip install 'seedboard[parquet]'") from None
+        raise ImportError(
+            "export_frame() needs pyarrow: pip install 'seedboard[parquet]'"
+        ) from None
     buffer = io.BytesIO()
-    client.download(endpoint, params=_with_format(params, "parquet"), write=buffer.write)
+
+    def write(chunk: bytes) -> None:
+        buffer.write(chunk)
+
+    client.download(endpoint, params=_with_format(params, "parquet"), write=write)
     buffer.seek(0)
     frame: pandas.DataFrame = pq.read_table(buffer).to_pandas()
     return frame

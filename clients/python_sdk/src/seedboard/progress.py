@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Optional
+from typing import Any
 
 __all__ = ["Progress", "rate"]
 
@@ -28,7 +28,7 @@ class Progress:
     _points: Any
 
     def __init__(
-        self, *, enabled: Optional[bool] = None, points_unit: str = "points", runs: bool = True
+        self, *, enabled: bool | None = None, points_unit: str = "points", runs: bool = True
     ) -> None:
         self.started = time.monotonic()
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
@@ -53,7 +53,7 @@ class Progress:
         self._runs.total = total
         self._runs.refresh()
 
-    def points_total(self, total: Optional[int]) -> None:
+    def points_total(self, total: int | None) -> None:
         """Set (or clear, with None) the number of points (or bytes) expected."""
         self._points.total = total
         self._points.refresh()
@@ -90,7 +90,7 @@ class Progress:
 class _NoBar:
     """Stands in for a tqdm bar when nothing is drawn."""
 
-    total: Optional[int] = None
+    total: int | None = None
 
     def refresh(self) -> None:
         pass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from .batch import batch_points
 from .client import Client, Deadline
@@ -87,7 +87,7 @@ def upload_batches(
     deadline: Deadline = None,
     retry: bool = True,
     done: Upload | None = None,
-    on_batch: Optional[Callable[[int], None]] = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> Upload:
     """POST every batch file of `spool`, deleting each after the server confirmed it;
     `on_batch` is called with the number of points of each batch confirmed.
@@ -136,7 +136,7 @@ def sync_run(
     *,
     deadline: Deadline = None,
     done: Upload | None = None,
-    on_batch: Optional[Callable[[int], None]] = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> Upload:
     """Replay one spooled run (create, metric definitions, batches, final PATCH), then
     clear its spool."""
@@ -182,7 +182,7 @@ def sync(
     url: str | None = None,
     token: str | None = None,
     run_ids: Iterable[str] | None = None,
-    progress: Optional[Progress] = None,
+    progress: Progress | None = None,
 ) -> SyncReport:
     """Upload every spooled run in ``<dir>/spool`` (default: SEEDBOARD_DIR's).
 

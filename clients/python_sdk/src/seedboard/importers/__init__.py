@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Callable, Optional
+from typing import Callable
 
 from ..client import Client
 from ..config import resolve_settings
@@ -45,10 +45,10 @@ def _import(
     list_runs: Callable[[], list[RunReader]],
     options: ImportOptions,
     *,
-    url: Optional[str],
-    token: Optional[str],
-    dir: Optional[str | os.PathLike[str]],
-    progress: Optional[Progress],
+    url: str | None,
+    token: str | None,
+    dir: str | os.PathLike[str] | None,
+    progress: Progress | None,
 ) -> ImportReport:
     settings = resolve_settings(url=url, token=token, dir=dir, mode="online")
     server_url, server_token = settings.server()
@@ -61,15 +61,15 @@ def import_tensorboard(
     logdir: str | os.PathLike[str],
     project: str,
     *,
-    model: Optional[str] = None,
+    model: str | None = None,
     model_param: str = "model",
-    seed_param: Optional[str] = None,
+    seed_param: str | None = None,
     task: str = "",
     tags: Sequence[str] = (),
-    url: Optional[str] = None,
-    token: Optional[str] = None,
-    dir: Optional[str | os.PathLike[str]] = None,
-    progress: Optional[Progress] = None,
+    url: str | None = None,
+    token: str | None = None,
+    dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import every run of a TensorBoard log directory into `project` (``team/project``).
 
@@ -88,16 +88,16 @@ def import_mlflow(
     tracking_uri: str,
     project: str,
     *,
-    experiment: Optional[str] = None,
-    model: Optional[str] = None,
+    experiment: str | None = None,
+    model: str | None = None,
     model_param: str = "model",
-    seed_param: Optional[str] = None,
+    seed_param: str | None = None,
     task: str = "",
     tags: Sequence[str] = (),
-    url: Optional[str] = None,
-    token: Optional[str] = None,
-    dir: Optional[str | os.PathLike[str]] = None,
-    progress: Optional[Progress] = None,
+    url: str | None = None,
+    token: str | None = None,
+    dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import the runs of an MLflow tracking server or ``mlruns`` folder into `project`.
 
@@ -116,15 +116,15 @@ def import_wandb(
     path: str | os.PathLike[str],
     project: str,
     *,
-    model: Optional[str] = None,
+    model: str | None = None,
     model_param: str = "model",
-    seed_param: Optional[str] = None,
+    seed_param: str | None = None,
     task: str = "",
     tags: Sequence[str] = (),
-    url: Optional[str] = None,
-    token: Optional[str] = None,
-    dir: Optional[str | os.PathLike[str]] = None,
-    progress: Optional[Progress] = None,
+    url: str | None = None,
+    token: str | None = None,
+    dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import W&B runs (offline run folders, ``.wandb`` files, or CSV/Parquet history
     exports) into `project`; `model`, `model_param` and `seed_param` as in

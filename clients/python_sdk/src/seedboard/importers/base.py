@@ -29,7 +29,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol, Union
+from typing import Any, Callable, Protocol
 
 from ..batch import MAX_BATCH_POINTS
 from ..client import Client
@@ -77,7 +77,7 @@ class SourceRun:
     config: dict[str, Any]
     series: Iterable[Series]
     status: str = "finished"
-    model: Optional[str] = None  # the source's own model label, if it has one
+    model: str | None = None  # the source's own model label, if it has one
     tags: list[str] = field(default_factory=list)
     notes: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -98,9 +98,9 @@ class ImportOptions:
     """Where the runs go and how their fields map (see the module docstring)."""
 
     project: str
-    model: Optional[str] = None
+    model: str | None = None
     model_param: str = "model"
-    seed_param: Optional[str] = None
+    seed_param: str | None = None
     task: str = ""
     tags: Sequence[str] = ()
 
@@ -202,11 +202,12 @@ def config_nest(flat: Mapping[str, Any]) -> dict[str, Any]:
 def _take(config: dict[str, Any], dotted: str, convert: Callable[[Any], Any]) -> Any:
     """`convert` of the value at a dotted path (or a top-level key with dots), removed from
     the config when `convert` accepts it (not None); None, and the config unchanged, else."""
+    node: Any = config
     if dotted in config:
-        node, last = config, dotted
+        last = dotted
     else:
         parts = dotted.split(".")
-        node, last = config, parts[-1]
+        last = parts[-1]
         for part in parts[:-1]:
             node = node.get(part) if isinstance(node, dict) else None
     if not isinstance(node, dict) or last not in node:
@@ -217,11 +218,11 @@ def _take(config: dict[str, Any], dotted: str, convert: Callable[[Any], Any]) ->
     return converted
 
 
-def _model_name(value: Any) -> Optional[str]:
+def _model_name(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _as_seed(value: Any) -> Optional[int]:
+def _as_seed(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -239,7 +240,7 @@ def _as_seed(value: Any) -> Optional[int]:
 def create_body(run: SourceRun, options: ImportOptions, *, source: str) -> dict[str, Any]:
     """The ``POST /runs/`` body of a source run, mapped by `options` (module docstring)."""
     config = jsonable(dict(run.config), "config")
-    seed: Optional[int] = None
+    seed: int | None = None
     for name in [options.seed_param] if options.seed_param else DEFAULT_SEED_PARAMS:
         seed = _take(config, name, _as_seed)
         if seed is not None:
@@ -262,7 +263,7 @@ def create_body(run: SourceRun, options: ImportOptions, *, source: str) -> dict[
     }
 
 
-def _step_ok(step: Any) -> Optional[int]:
+def _step_ok(step: Any) -> int | None:
     """`step` as an int in the server's range (integral floats and numpy ints too), or None."""
     if isinstance(step, bool):
         return None
@@ -278,7 +279,7 @@ def _step_ok(step: Any) -> Optional[int]:
     return step if 0 <= step < MAX_STEP else None
 
 
-def _value_ok(value: Any) -> Optional[Union[float, str]]:
+def _value_ok(value: Any) -> float | str | None:
     if isinstance(value, (str, bytes, bytearray)) or value is None:
         return None
     try:
@@ -307,7 +308,7 @@ class _Uploader:
         self.first = 0  # position of the batch's first point in the run
         self.keys: list[str] = []
         self.steps: list[int] = []
-        self.values: list[Union[float, str]] = []
+        self.values: list[float | str] = []
         self.times: list[float] = []
 
     def add(self, series: Series) -> None:
@@ -377,7 +378,7 @@ def _import_one(
     body = create_body(run, options, source=source)
     run_id = body["id"]
     try:
-        existing: Optional[dict[str, Any]] = client.get(f"runs/{run_id}/")
+        existing: dict[str, Any] | None = client.get(f"runs/{run_id}/")
     except NotFoundError:
         existing = None
     if existing is None:
@@ -410,7 +411,7 @@ def import_runs(
     *,
     source: str,
     client: Client,
-    progress: Optional[Progress] = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import every run of `readers` into `options.project` (see the module docstring).
 

@@ -26,7 +26,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .base import RunReader, Series, SourceRun, config_nest, parse_param
 
@@ -94,7 +94,9 @@ class _MlflowRun:
         return SourceRun(
             source_id=info.run_id,
             name=self.label,
-            config=config_nest({name: parse_param(value) for name, value in run.data.params.items()}),
+            config=config_nest(
+                {name: parse_param(value) for name, value in run.data.params.items()}
+            ),
             series=self._series(sorted(run.data.metrics)),
             status=_STATUSES.get(str(info.status), "finished"),
             tags=[tag[:200] for tag in user_tags],
@@ -122,7 +124,7 @@ class _MlflowRun:
             )
 
 
-def mlflow_runs(uri: str, *, experiment: Optional[str] = None) -> list[RunReader]:
+def mlflow_runs(uri: str, *, experiment: str | None = None) -> list[RunReader]:
     """The active runs of one experiment (by name) or of every active experiment of `uri`,
     oldest first."""
     mlflow = _mlflow()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .base import RunReader, Series, SourceRun, config_nest
 
@@ -94,7 +94,7 @@ def _scalar(proto: Any) -> Any:
 _STATUSES = {1: "finished", 2: "failed", 3: "running"}
 
 
-def _hparams(accumulator: Any) -> tuple[dict[str, Any], str, Optional[float]]:
+def _hparams(accumulator: Any) -> tuple[dict[str, Any], str, float | None]:
     """The run's hyperparameters, status and start time from the hparams plugin's summaries."""
     from tensorboard.plugins.hparams import plugin_data_pb2
 

@@ -5,11 +5,12 @@ PATH is one of:
 - a W&B run folder (``wandb/offline-run-*`` or ``wandb/run-*``), a ``.wandb`` file, or any
   folder above them (``wandb/``, a project folder): every ``.wandb`` file under it is a run,
   record by record (the file's framing is read here, as recent ``wandb`` releases read it
-  only in their Go core; each record is decoded by ``wandb``'s own protobuf classes). Config -> config (nested as logged), history -> points (``_step``
-  as the step, ``_timestamp`` as the time; keys starting with ``_`` are W&B's own), summary
-  numbers no history key carries -> summary, display name, tags and notes as they are, exit
-  code 0 -> finished, another -> failed, no exit record (killed) -> crashed. The run's
-  identity is its W&B project and run id. Needs ``pip install "seedboard[wandb]"``.
+  only in their Go core; each record is decoded by ``wandb``'s own protobuf classes).
+  Config -> config (nested as logged), history -> points (``_step`` as the step,
+  ``_timestamp`` as the time; keys starting with ``_`` are W&B's own), summary numbers no
+  history key carries -> summary, display name, tags and notes as they are, exit code 0
+  -> finished, another -> failed, no exit record (killed) -> crashed. The run's identity is
+  its W&B project and run id. Needs ``pip install "seedboard[wandb]"``.
 - a history export, CSV or Parquet (``.parquet`` needs ``seedboard[parquet]``), in one of
   W&B's two shapes: a run's history (``run.history()`` or the history export: a ``_step``
   column and a column per key; one run, named after the file), or a chart's CSV export (a
@@ -31,7 +32,7 @@ import struct
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .base import RunReader, Series, SourceRun
 
@@ -111,7 +112,7 @@ def _json(text: str) -> Any:
         return text
 
 
-def _number(value: Any) -> Optional[float]:
+def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)
@@ -157,7 +158,7 @@ class _OfflineRun:
         history = _Collector()
         run_id = project = name = notes = ""
         tags: list[str] = []
-        exit_code: Optional[int] = None
+        exit_code: int | None = None
         for record in self._records():
             kind = record.WhichOneof("record_type")
             if kind == "run":
@@ -255,7 +256,8 @@ def _table(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
 
         def parquet_rows() -> Iterator[list[Any]]:
             for batch in table.to_batches():
-                yield from zip(*(column.to_pylist() for column in batch.columns))  # type: ignore[misc]
+                for row in zip(*(column.to_pylist() for column in batch.columns)):
+                    yield list(row)
 
         return list(table.column_names), parquet_rows()
 
