@@ -74,6 +74,7 @@ class PeakMemory:
     def __init__(self, pid: int) -> None:
         self.parent = psutil.Process(pid)
         self.peak = 0
+        self.before = max(child.memory_info().rss for child in self.parent.children())
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -139,7 +140,10 @@ def main() -> None:
                     frame = api.export_frame(project)
                     assert len(frame) == points
                     row("export_frame (API -> pandas)", points, time.perf_counter() - started)
-                print(f"\nweb workers' peak resident memory during the exports: {memory.peak / 2**20:,.0f} MiB")
+                print(
+                    f"\nweb workers' peak resident memory during the exports: {memory.peak / 2**20:,.0f} MiB "
+                    f"({memory.before / 2**20:,.0f} MiB before)"
+                )
         finally:
             if not args.keep:
                 database_drop(database)

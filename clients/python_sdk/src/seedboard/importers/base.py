@@ -28,6 +28,7 @@ import math
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -289,7 +290,13 @@ def _value_ok(value: Any) -> float | str | None:
 
 
 class _Uploader:
-    """Points of one run into batches with derived ids, skipping what the server holds."""
+    """Points of one run into batches with derived ids, skipping what the server holds.
+
+    Batches are sent by one thread while the next one is read from the source (reading is
+    Python work, sending mostly waiting), one at a time and in order: the server must store
+    them as a prefix of the source for a later import to know what to skip. At most two
+    batches are held in memory.
+    """
 
     def __init__(
         self, client: Client, run_id: str, present: Mapping[str, int], progress: Progress
@@ -302,6 +309,8 @@ class _Uploader:
         self.position = 0  # points of the run read so far, the batch ids' position
         self.read = self.stored = self.skipped_present = self.duplicates = 0
         self.rejected: dict[str, int] = {}
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seedboard-import")
+        self._sending: Future[None] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -355,12 +364,26 @@ class _Uploader:
         digest = hashlib.sha256(points).hexdigest()
         batch_id = uuid.uuid5(self.namespace, f"{self.first}:{len(self.keys)}:{digest}")
         body = b'{"batch_id":"' + str(batch_id).encode() + b'","points":' + points + b"}"
+        self.wait()  # the previous batch first: stored in order, or not at all
+        self._sending = self._sender.submit(self._send, body, len(self.keys))
+        self._reset()
+
+    def _send(self, body: bytes, count: int) -> None:
         answer = self.client.post(f"runs/{self.run_id}/metrics/", content=body)
         if isinstance(answer, dict):
             self.stored += int(answer.get("stored") or 0)
             self.duplicates += bool(answer.get("duplicate"))
-        self.progress.points(len(self.keys))
-        self._reset()
+        self.progress.points(count)
+
+    def wait(self) -> None:
+        """Until the batch being sent is stored; raises what sending it raised."""
+        sending, self._sending = self._sending, None
+        if sending is not None:
+            sending.result()
+
+    def close(self) -> None:
+        """Stop the sending thread (after the batch it sends, if any)."""
+        self._sender.shutdown(wait=True)
 
 
 def _time_ok(when: Any) -> float:
@@ -371,25 +394,48 @@ def _time_ok(when: Any) -> float:
     return value if math.isfinite(value) else time.time()
 
 
+def _project_run_ids(client: Client, project: str) -> set[str]:
+    """Ids of the project's runs (none when the project does not exist yet): one listing for
+    the whole import instead of a lookup, mostly answered 404, per run."""
+    ids: set[str] = set()
+    try:
+        page = client.get("runs/", params=[("project", project), ("page_size", 500)])
+        while True:
+            ids.update(str(run["id"]) for run in page.get("results") or [])
+            if not page.get("next"):
+                return ids
+            page = client.get(page["next"])
+    except NotFoundError:
+        return ids
+
+
 def _import_one(
-    client: Client, reader: RunReader, options: ImportOptions, source: str, progress: Progress
+    client: Client,
+    reader: RunReader,
+    options: ImportOptions,
+    source: str,
+    progress: Progress,
+    known: set[str],
 ) -> tuple[bool, _Uploader, SourceRun]:
     run = reader.read()
     body = create_body(run, options, source=source)
     run_id = body["id"]
-    try:
-        existing: dict[str, Any] | None = client.get(f"runs/{run_id}/")
-    except NotFoundError:
-        existing = None
+    # Created by an earlier import: read what it holds. (Created since the listing, by an
+    # import running at the same time: the POST finds it, and its batches' ids dedupe.)
+    existing: dict[str, Any] | None = client.get(f"runs/{run_id}/") if run_id in known else None
     if existing is None:
         client.post("runs/", json=body)
         present: dict[str, int] = {}
     else:
         present = {k: int(s.get("count") or 0) for k, s in (existing.get("metrics") or {}).items()}
     uploader = _Uploader(client, run_id, present, progress)
-    for series in run.series:
-        uploader.add(series)
-    uploader.flush()
+    try:
+        for series in run.series:
+            uploader.add(series)
+        uploader.flush()
+        uploader.wait()
+    finally:
+        uploader.close()
     final: dict[str, Any] = {}
     status = run.status if run.status in STATUSES else "finished"
     if existing is None or existing.get("status") != status:
@@ -422,6 +468,12 @@ def import_runs(
     progress = progress or Progress(enabled=False)
     report = ImportReport(source=source)
     progress.runs_total(len(readers))
+    try:
+        known = _project_run_ids(client, options.project)
+    except TransportError as exc:
+        report.errors.append(f"no run imported, the server is unreachable: {exc}")
+        report.seconds = progress.elapsed()
+        return report
     unreachable = False
     for reader in readers:
         progress.run(reader.label)
@@ -431,7 +483,7 @@ def import_runs(
             progress.run_done()
             continue
         try:
-            created, uploader, run = _import_one(client, reader, options, source, progress)
+            created, uploader, run = _import_one(client, reader, options, source, progress, known)
         except (SeedboardError, OSError, ValueError) as exc:
             unreachable = isinstance(exc, TransportError)
             report.errors.append(f"{reader.label}: {exc}")
