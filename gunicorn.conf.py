@@ -3,6 +3,7 @@
 gunicorn reads this file from the working directory; command-line flags override it.
 """
 
+import gc
 import os
 
 bind = os.environ.get("SEEDBOARD_BIND", "127.0.0.1:8000")
@@ -23,3 +24,25 @@ graceful_timeout = 30
 limit_request_line = 0
 accesslog = None
 loglevel = os.environ.get("SEEDBOARD_LOG_LEVEL", "warning").lower()
+
+
+def when_ready(server):
+    """Import every view in the master, so the workers fork with Django, DRF and Altair loaded.
+
+    Django reads the URL configuration, and with it the views, on the first request: without this
+    each worker would import them after the fork, slowly and outside the freeze below.
+    """
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns
+
+
+def pre_fork(server, worker):
+    """Move the objects loaded so far out of the garbage collector's reach (`gc.freeze`).
+
+    Django, DRF and Altair leave about 180,000 long-lived objects, and a full collection walks
+    them all: about 95 ms on an idle 2-core machine, several times that under load, paid by
+    whichever request triggers it. Frozen, a full collection walks only what the worker made.
+    The workers also keep sharing those pages with the master (collections no longer write them).
+    """
+    gc.freeze()

@@ -32,31 +32,33 @@ RUN_MAX_CHART_KEYS = 24  # panels on the run page without a key= choice
 
 
 @dataclass(frozen=True)
-class RunCharts:
+class RunChartKeys:
     keys: list[str]  # every key the run logged, by name
     shown: list[str]  # the keys drawn
     more: int  # keys not drawn because of the panel limit (no key= choice)
-    metrics: dict[str, dict[str, Any]]  # the run-history endpoint's `metrics`, downsampled
 
 
-def run_charts(*, run: Run, keys: Sequence[str], min_step: int | None = None, max_step: int | None = None) -> RunCharts:
-    """The chosen keys' histories (default: the first RUN_MAX_CHART_KEYS by name), at most
-    RUN_MAX_POINTS points per series and RUN_MAX_CHART_ROWS in all (min/max buckets on the
-    server, as the API's max_points), within [min_step, max_step] when given: a zoom spends the
-    same points on the narrower range."""
-    logged = tracking_selectors.run_metric_keys(run=run)
+def run_chart_keys(*, logged: Sequence[str], keys: Sequence[str]) -> RunChartKeys:
+    """The keys drawn: those chosen (key=) that the run logged, else the first RUN_MAX_CHART_KEYS by name."""
     chosen = [key for key in dict.fromkeys(keys) if key in logged][: tracking_selectors.MAX_KEYS_PER_HISTORY]
-    shown = chosen or logged[:RUN_MAX_CHART_KEYS]
+    shown = chosen or list(logged[:RUN_MAX_CHART_KEYS])
     more = 0 if chosen else max(0, len(logged) - RUN_MAX_CHART_KEYS)
-    per_series = min(RUN_MAX_POINTS, RUN_MAX_CHART_ROWS // max(1, len(shown)))
-    histories = (
-        tracking_selectors.run_histories(
-            run=run, keys=shown, max_points=per_series, min_step=min_step, max_step=max_step
-        )
-        if shown
-        else {}
+    return RunChartKeys(keys=list(logged), shown=shown, more=more)
+
+
+def run_chart_histories(
+    *, run: Run, shown: Sequence[str], min_step: int | None = None, max_step: int | None = None
+) -> dict[str, dict[str, Any]]:
+    """The run-history endpoint's `metrics` for the keys `shown`: at most RUN_MAX_POINTS points per
+    series and RUN_MAX_CHART_ROWS in all (min/max buckets on the server, as the API's max_points),
+    within [min_step, max_step] when given: a zoom spends the same points on the narrower range."""
+    if not shown:
+        return {}
+    per_series = min(RUN_MAX_POINTS, RUN_MAX_CHART_ROWS // len(shown))
+    histories = tracking_selectors.run_histories(
+        run=run, keys=list(shown), max_points=per_series, min_step=min_step, max_step=max_step
     )
-    metrics = {
+    return {
         key: {
             "step": h.series.steps.tolist(),
             "value": floats_to_wire(h.series.values),
@@ -66,12 +68,12 @@ def run_charts(*, run: Run, keys: Sequence[str], min_step: int | None = None, ma
         }
         for key, h in histories.items()
     }
-    return RunCharts(keys=logged, shown=shown, more=more, metrics=metrics)
 
 
-def run_status(*, run: Run) -> dict[str, Any]:
+def run_status(*, run: Run, summaries: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """What the run page polls: the run's status, the last step of each key and the points stored."""
-    summaries = tracking_selectors.run_metric_summaries(run=run)
+    if summaries is None:
+        summaries = tracking_selectors.run_metric_summaries(run=run)
     return {
         "run": str(run.uuid),
         "status": run.status,

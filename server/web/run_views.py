@@ -1,15 +1,17 @@
 """The run page and the JSON its script polls while the run is running.
 
 Access is the API's: `tracking.selectors.run_get` with the signed-in user, so another team's
-run is a 404 page. Histories are downsampled on the server (`page_selectors.run_charts`); a
-zoom (?min_step=&max_step=, set by brushing the chart, see static/web/zoom.js) asks the server
-for that step range, so it comes at full resolution up to the same point cap.
+run is a 404 page. Histories are downsampled on the server (`page_selectors.run_chart_histories`)
+and the chart's spec is cached under a digest of what it is drawn from (`chart_cache`); a zoom
+(?min_step=&max_step=, set by brushing the chart, see static/web/zoom.js) asks the server for
+that step range, so it comes at full resolution up to the same point cap.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -20,6 +22,7 @@ from server.tracking.batches import MAX_STEP
 from server.tracking.models import Run
 from server.tracking.selectors import run_get, run_metric_summaries
 from server.web import page_selectors
+from server.web.chart_cache import cached_spec_json
 from server.web.charts import curves
 from server.web.compare_views import SMOOTHING_CHOICES
 from server.web.specs import chart_spec
@@ -95,17 +98,27 @@ def _unzoomed_query(request: HttpRequest) -> str:
 def run(request: HttpRequest, run_id: str) -> HttpResponse:
     found = _run(request, run_id)
     choices = ChartChoices.parse(request)
-    charts = page_selectors.run_charts(
-        run=found, keys=request.GET.getlist("key"), min_step=choices.min_step, max_step=choices.max_step
-    )
+    summaries = run_metric_summaries(run=found)
+    charts = page_selectors.run_chart_keys(logged=list(summaries), keys=request.GET.getlist("key"))
     goals = {m["key"]: m["goal"] for m in page_selectors.project_metrics(project=found.project)}
-    spec = curves.run_history(
-        charts.metrics,
-        goals={k: goals[k] for k in charts.shown if k in goals},
-        x=choices.x,
-        log_y=choices.log,
-        smoothing=float(choices.smooth) or None,
-    )
+    goals = {k: goals[k] for k in charts.shown if k in goals}
+
+    def history_spec() -> dict[str, Any]:
+        metrics = page_selectors.run_chart_histories(
+            run=found, shown=charts.shown, min_step=choices.min_step, max_step=choices.max_step
+        )
+        return chart_spec(
+            curves.run_history(
+                metrics, goals=goals, x=choices.x, log_y=choices.log, smoothing=float(choices.smooth) or None
+            )
+        )
+
+    drawn_from = {
+        "run": str(found.uuid),
+        "series": {key: summaries[key] for key in charts.shown},
+        "goals": goals,
+        "choices": [choices.x, choices.log, choices.smooth, choices.min_step, choices.max_step],
+    }
     return _page(
         request,
         "web/run.html",
@@ -118,12 +131,12 @@ def run(request: HttpRequest, run_id: str) -> HttpResponse:
             "unzoomed_query": _unzoomed_query(request),
             "charts": charts,
             "chosen": request.GET.getlist("key"),
-            "history_spec": chart_spec(spec) if charts.shown else None,
+            "history_spec": cached_spec_json("run-history", drawn_from, history_spec) if charts.shown else None,
             "config": page_selectors.config_tree(found.config),
             "metadata": page_selectors.config_tree(found.metadata),
             "summary": sorted(found.summary.items()) if isinstance(found.summary, dict) else [],
-            "metric_summaries": run_metric_summaries(run=found),
-            "status_state": page_selectors.run_status(run=found),
+            "metric_summaries": summaries,
+            "status_state": page_selectors.run_status(run=found, summaries=summaries),
         },
         status=400 if choices.zoom_error else 200,
     )

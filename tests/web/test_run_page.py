@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import pytest
 from django.test import Client
 
 from server.accounts.models import Team
+from server.tracking import ingestion
 from server.tracking import services as tracking_services
+from server.tracking.batches import batch_parse
 from server.tracking.models import Run
 from server.web.page_selectors import RUN_MAX_CHART_KEYS, RUN_MAX_POINTS
 from tests.stats.conftest import log_run
@@ -198,3 +201,22 @@ def test_the_run_page_shows_its_metadata_and_heartbeat(alice: Client, logged_run
     for text in ("commit", "0123abcd", "gpu-node-3", "train.py"):
         assert text in metadata, text
     assert f'<time datetime="{logged_run.heartbeat_at.isoformat()}' in body
+
+
+def test_the_chart_of_a_running_run_shows_the_points_logged_since_it_was_last_drawn(
+    alice: Client, two_teams: object
+) -> None:
+    """The chart's spec is cached under a digest of what it is drawn from: new points redraw it."""
+    project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="live-study")
+    running = log_run(project, points={"val/acc": [0.5, 0.6]}, status=Run.Status.RUNNING)
+
+    def drawn_steps() -> list[int]:
+        body = alice.get(f"/runs/{running.uuid}/?key=val/acc").content.decode()
+        return sorted(row["step"] for row in _chart(body, "chart-run-history")["datasets"].popitem()[1])
+
+    assert drawn_steps() == [0, 1]
+    assert drawn_steps() == [0, 1]  # drawn again from the cache
+    one_more = {"key": ["val/acc"], "step": [2], "value": [0.7]}
+    batch = batch_parse({"batch_id": str(uuid.uuid4()), "points": one_more}, max_points=10)
+    ingestion.metrics_ingest(run_pk=running.pk, batch=batch)
+    assert drawn_steps() == [0, 1, 2]

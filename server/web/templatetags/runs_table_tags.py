@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+from html import escape
 from typing import Any
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from server.web.runs_table import Row
 
@@ -52,49 +53,41 @@ def metric_cell(value: Any) -> str:
 
 @register.simple_tag
 def runs_table_rows(rows: list[Row]) -> SafeString:
-    """The table's body rows. Built here rather than in the template: a page of 50 rows took
-    Django's template engine about two thirds of the page's time, this a tenth of that."""
-    return format_html_join("\n", "{}", ((_row(number, row),) for number, row in enumerate(rows, start=1)))
+    """The table's body rows. Built here rather than in the template, with the standard library's
+    `html.escape` on every logged text: Django's template engine took about two thirds of a
+    50-row page's time, `format_html` per cell a third; this takes a tenth of that."""
+    run_url = reverse("web:run", args=[RUN_PLACEHOLDER])
+    return mark_safe("\n".join(_row(number, row, run_url) for number, row in enumerate(rows, start=1)))
 
 
-def _row(number: int, row: Row) -> SafeString:
+RUN_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+
+def _row(number: int, row: Row, run_url: str) -> str:
     run = row.run
-    title = run.name or str(run.uuid)
+    title = escape(run.name or str(run.uuid))
+    status = escape(run.status)
+    fingerprint = escape(run.variant.fingerprint)
     created = timezone.localtime(run.created_at)
-    config = format_html_join("", '<td class="config-col">{}</td>', ((config_cell(value),) for value in row.config))
-    metrics = format_html_join("", "{}", ((_metric_td(index, summary),) for index, summary in enumerate(row.metrics)))
-    return format_html(
-        '<tr data-run="{uuid}" data-status="{status}">'
-        '<td><input type="checkbox" form="compare-runs" name="variant" value="{fingerprint}" id="pick-{number}"'
-        ' aria-label="Select {title}"></td>'
-        '<td><a href="{url}">{title}</a></td>'
-        '<td><span class="status status-{status}" data-cell="status">{status}</span></td>'
-        '<td title="{fingerprint}">{label}</td><td>{task}</td><td class="num">{seed}</td><td>{tags}</td>'
-        '{config}{metrics}<td><time datetime="{created_iso}">{created}</time></td></tr>',
-        uuid=run.uuid,
-        status=run.status,
-        fingerprint=run.variant.fingerprint,
-        number=number,
-        title=title,
-        url=reverse("web:run", args=[run.uuid]),
-        label=row.label,
-        task=run.task or "—",
-        seed="—" if run.seed is None else run.seed,
-        tags=", ".join(run.tags),
-        config=config,
-        metrics=metrics,
-        created_iso=created.isoformat(),
-        created=created.strftime("%Y-%m-%d %H:%M"),
+    config = "".join(f'<td class="config-col">{escape(config_cell(value))}</td>' for value in row.config)
+    metrics = "".join(_metric_td(index, summary) for index, summary in enumerate(row.metrics))
+    seed = "—" if run.seed is None else escape(str(run.seed))
+    return (
+        f'<tr data-run="{run.uuid}" data-status="{status}">'
+        f'<td><input type="checkbox" form="compare-runs" name="variant" value="{fingerprint}" id="pick-{number}"'
+        f' aria-label="Select {title}"></td>'
+        f'<td><a href="{run_url.replace(RUN_PLACEHOLDER, str(run.uuid))}">{title}</a></td>'
+        f'<td><span class="status status-{status}" data-cell="status">{status}</span></td>'
+        f'<td title="{fingerprint}">{escape(row.label)}</td><td>{escape(run.task or "—")}</td>'
+        f'<td class="num">{seed}</td><td>{escape(", ".join(run.tags))}</td>'
+        f'{config}{metrics}<td><time datetime="{created.isoformat()}">{created:%Y-%m-%d %H:%M}</time></td></tr>'
     )
 
 
-def _metric_td(index: int, summary: dict[str, Any] | None) -> SafeString:
+def _metric_td(index: int, summary: dict[str, Any] | None) -> str:
     if not summary:
-        return format_html('<td class="num" data-metric="{}">—</td>', index)
-    return format_html(
-        '<td class="num" data-metric="{}" title="{} points, last at step {}">{}</td>',
-        index,
-        summary["count"],
-        summary["last_step"],
-        metric_cell(summary["last_value"]),
+        return f'<td class="num" data-metric="{index}">—</td>'
+    return (
+        f'<td class="num" data-metric="{index}" title="{escape(str(summary["count"]))} points, last at step '
+        f'{escape(str(summary["last_step"]))}">{escape(metric_cell(summary["last_value"]))}</td>'
     )
