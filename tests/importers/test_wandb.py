@@ -116,3 +116,11 @@ def test_an_offline_run_folder_imports_once_with_its_config_seed_and_summary(liv
         history = api.history(run["id"])
     assert history["val.acc"]["step"] == list(range(25))
     assert math.isnan(history["loss"]["value"][-1]) and history["loss"]["step"][-1] == 25
+
+
+def test_a_path_that_is_not_a_wandb_source_is_a_clear_error_and_nothing_is_created(live, sdk_env, project, tmp_path):
+    (tmp_path / "notes.txt").write_text("not a run")
+    done = run_cli("import", "wandb", str(tmp_path), "--project", project, env=sdk_env)
+    assert done.returncode == 1 and done.stderr.startswith("error: ") and "no .wandb run file" in done.stderr
+    with seedboard.Api() as api, pytest.raises(seedboard.NotFoundError):
+        api.runs(project)  # not even the project
