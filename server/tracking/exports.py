@@ -35,9 +35,10 @@ from server.tracking.models import MetricKey, MetricSummary, Run
 
 Format = Literal["csv", "parquet"]
 FORMATS: dict[str, str] = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
-# Points per read and per written row group: about 5 MB of Arrow data, and row groups large
-# enough for Parquet readers to scan efficiently.
-CHUNK_POINTS = 100_000
+# Points per read and per written row group: some 10 MB of Arrow data (the run's fields repeat
+# on every row) and as much CSV text, a web worker's memory during an export (100,000 measured
+# 40% more of it for 20-40% more speed), and row groups Parquet readers still scan efficiently.
+CHUNK_POINTS = 50_000
 MAX_KEYS = 100
 
 EXPORT_SCHEMA = pa.schema(
