@@ -147,9 +147,9 @@ def _run_pages(run_pk: int, key_id: int | None) -> Iterator[tuple[npt.NDArray[An
         # next page, which starts at it.
         cut = len(steps) - int(np.count_nonzero((keys == last[0]) & (steps == last[1])))
         if cut == 0:  # one step logged CHUNK_POINTS times or more: read that group whole
-            group = points.points_read_page(run_pk=run_pk, key_id=last[0], start=last, limit=np.iinfo(np.int64).max)
-            same = group[1] == last[1]
-            yield tuple(column[same] for column in group)
+            yield points.points_read_page(
+                run_pk=run_pk, key_id=last[0], start=last, max_step=last[1], limit=np.iinfo(np.int64).max
+            )
             start = (last[0], last[1] + 1) if last[1] < MAX_STEP else (last[0] + 1, 0)
             continue
         yield keys[:cut], steps[:cut], values[:cut], times[:cut]

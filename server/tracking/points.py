@@ -298,10 +298,16 @@ def _read_postgresql(select: str, params: list[Any]) -> dict[int, Series]:
 
 
 def points_read_page(
-    *, run_pk: int, key_id: int | None = None, start: tuple[int, int] | None = None, limit: int
+    *,
+    run_pk: int,
+    key_id: int | None = None,
+    start: tuple[int, int] | None = None,
+    max_step: int | None = None,
+    limit: int,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Up to `limit` points of one run (of one key when `key_id` is given) in (key, step) order,
-    from the (key id, step) `start` on, inclusive: columns (key ids, steps, values, times).
+    """Up to `limit` points of one run (of one key when `key_id` is given, up to `max_step`) in
+    (key, step) order, from the (key id, step) `start` on, inclusive: columns (key ids, steps,
+    values, times).
 
     One short index range scan, so a long export reads page after page in separate statements
     (no transaction or cursor is held open while a slow client downloads). `start` is inclusive
@@ -316,6 +322,9 @@ def points_read_page(
         # A row comparison on the index's trailing columns: an index condition, not a filter.
         where += " AND (key_id, step) >= (%s, %s)"
         params += list(start)
+    if max_step is not None:
+        where += " AND step <= %s"
+        params.append(max_step)
     select = f"SELECT key_id, step, value, wall_time FROM {TABLE} WHERE {where} ORDER BY key_id, step LIMIT %s"
     params.append(limit)
     if is_postgresql():
