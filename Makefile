@@ -20,7 +20,7 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/13
 $(VENV)/.installed: pyproject.toml clients/python_sdk/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]" -e "clients/python_sdk[pandas]"
+	$(PY) -m pip install -q -e ".[test]" -e "clients/python_sdk[pandas,parquet]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -41,7 +41,7 @@ $(SDK_VENV)/.installed: clients/python_sdk/pyproject.toml
 	@test -n "$(SDK_PYTHON)" || { echo "No Python 3.9 found: set SDK_PYTHON=/path/to/python3.9"; exit 1; }
 	$(SDK_PYTHON) -m venv $(SDK_VENV)
 	$(SDK_VENV)/bin/python -m pip install -q --upgrade pip
-	$(SDK_VENV)/bin/python -m pip install -q -e "clients/python_sdk[pandas]" pytest hypothesis numpy scipy mypy
+	$(SDK_VENV)/bin/python -m pip install -q -e "clients/python_sdk[pandas,parquet]" pytest hypothesis numpy scipy mypy
 	touch $@
 
 # The SDK's tests on its oldest Python, against a server run by the main virtualenv's Python.

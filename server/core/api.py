@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
 
 from server.core.serializers import ErrorSerializer
 
@@ -16,3 +22,18 @@ def checked(serializer_class: type, data: Any, **kwargs: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+class FileDownloadNegotiation(BaseContentNegotiation):
+    """Content negotiation of the endpoints that stream files: their own `format` parameter names
+    the file's format, which DRF would otherwise take for a renderer to look up (and answer 404),
+    and their errors are JSON like every other endpoint's."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))  # the JSON renderer, for errors
+        return renderer, renderer.media_type

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -13,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from server.accounts.authentication import request_user
-from server.core.api import ERRORS, checked
+from server.core.api import ERRORS, FileDownloadNegotiation, checked
 from server.core.pagination import keyset_page, next_link
 from server.stats import selectors, services
 from server.stats.models import Comparison, MetricDefinition
@@ -34,7 +35,9 @@ from server.stats.serializers import (
     VariantStatsOutput,
     VariantStatsQuery,
 )
+from server.tracking import exports
 from server.tracking import selectors as tracking_selectors
+from server.tracking.downloads import EXPORT_DESCRIPTION, EXPORT_PARAMETERS, EXPORT_RESPONSES, export_response
 
 METRIC_PARAMETER = OpenApiParameter("metric", str, required=True, description="A metric key, e.g. `val/acc`.")
 TASK_PARAMETER = OpenApiParameter("task", str, description="Only this task ('' for runs without one).")
@@ -252,3 +255,21 @@ class ComparisonDetailApi(APIView):
     def get(self, request: Request, comparison_id: str) -> Response:
         comparison = selectors.comparison_get(user=request_user(request), comparison_id=comparison_id)
         return Response(_comparison(services.comparison_current(comparison=comparison), full=True))
+
+
+class ComparisonExportApi(APIView):
+    content_negotiation_class = FileDownloadNegotiation
+
+    @extend_schema(
+        operation_id="comparisons_export",
+        parameters=[OpenApiParameter("comparison_id", OpenApiTypes.UUID, OpenApiParameter.PATH), *EXPORT_PARAMETERS],
+        responses=EXPORT_RESPONSES,
+        description=EXPORT_DESCRIPTION + " Runs: those of the comparison's variants (or models) and task.",
+    )
+    def get(self, request: Request, comparison_id: str) -> StreamingHttpResponse:
+        fmt = exports.format_parse(request.query_params.get("format", "csv"))
+        comparison = selectors.comparison_get(user=request_user(request), comparison_id=comparison_id)
+        export = exports.export_prepare(
+            runs=selectors.comparison_runs(comparison=comparison), keys=request.query_params.getlist("key")
+        )
+        return export_response(export, fmt, f"comparison-{comparison.uuid}")

@@ -397,3 +397,16 @@ def comparison_list(*, user: User, project: Project | None = None) -> QuerySet[C
     if project is not None:
         comparisons = comparisons.filter(projects=project)
     return comparisons.annotate(sort_value=F("created_at"))
+
+
+def comparison_runs(*, comparison: Comparison) -> QuerySet[Run]:
+    """The runs a comparison covers: of its projects, of its chosen variants (or models; neither:
+    every variant), of its task when it has one. Running and failed runs included."""
+    runs = Run.objects.filter(project__in=comparison.projects.all())
+    if comparison.variants:
+        runs = runs.filter(variant__fingerprint__in=comparison.variants)
+    elif comparison.model_names:
+        runs = runs.filter(model__in=comparison.model_names)
+    if comparison.task is not None:
+        runs = runs.filter(task=comparison.task)
+    return runs

@@ -13,4 +13,5 @@ urlpatterns = [
     path("projects/<str:team>/<str:project>/tuning/", apis.TuningApi.as_view(), name="tuning"),
     path("comparisons/", apis.ComparisonListCreateApi.as_view(), name="comparisons"),
     path("comparisons/<str:comparison_id>/", apis.ComparisonDetailApi.as_view(), name="comparison-detail"),
+    path("comparisons/<str:comparison_id>/export/", apis.ComparisonExportApi.as_view(), name="comparison-export"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -14,13 +15,14 @@ from rest_framework.views import APIView
 from server.accounts.authentication import request_user
 from server.accounts.models import Visibility
 from server.accounts.selectors import Need, team_get_for
-from server.core.api import ERRORS, checked
+from server.core.api import ERRORS, FileDownloadNegotiation, checked
 from server.core.errors import InvalidInput
 from server.core.pagination import keyset_page, next_link
 from server.core.serializers import ErrorSerializer
 from server.stats import changes
-from server.tracking import filters, selectors, services
+from server.tracking import exports, filters, selectors, services
 from server.tracking.batches import batch_parse
+from server.tracking.downloads import EXPORT_DESCRIPTION, EXPORT_PARAMETERS, EXPORT_RESPONSES, export_response
 from server.tracking.models import Run
 from server.tracking.points import floats_to_wire
 from server.tracking.serializers import (
@@ -293,3 +295,30 @@ class ProjectMetricsApi(APIView):
         return Response(
             {"key": key, "runs": [{"run": str(run.uuid), **_series(histories[run.pk])} for run in selected]}
         )
+
+
+class ProjectExportApi(APIView):
+    content_negotiation_class = FileDownloadNegotiation
+
+    @extend_schema(
+        operation_id="projects_export",
+        parameters=[
+            *EXPORT_PARAMETERS,
+            OpenApiParameter("run", OpenApiTypes.UUID, many=True, description="Only these runs (repeat)."),
+            *RUN_FILTER_PARAMETERS,
+        ],
+        responses=EXPORT_RESPONSES,
+        description=EXPORT_DESCRIPTION + " Runs are selected with the filters of the run list.",
+    )
+    def get(self, request: Request, team: str, project: str) -> StreamingHttpResponse:
+        fmt = exports.format_parse(request.query_params.get("format", "csv"))
+        found = selectors.project_get(user=request_user(request), team_slug=team, project_slug=project)
+        runs = filters.runs_filter(
+            selectors.run_list(project=found, ordering=filters.Ordering("created_at", descending=False)),
+            dict(request.query_params.lists()),
+        )
+        run_ids = request.query_params.getlist("run")
+        if run_ids:
+            runs = runs.filter(uuid__in=[selectors.run_uuid_parse(r) for r in run_ids])
+        export = exports.export_prepare(runs=runs, keys=request.query_params.getlist("key"))
+        return export_response(export, fmt, f"{found.team.slug}-{found.slug}")

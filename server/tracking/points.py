@@ -260,10 +260,9 @@ def _read(select: str, params: list[Any]) -> dict[int, Series]:
     }
 
 
-def _read_postgresql(select: str, params: list[Any]) -> dict[int, Series]:
-    # For `run_id = ANY(...)` the index yields (run_id, key_id, step) order, so no sort, and for
-    # `run_id = R AND key_id = ANY(...)` (key_id, step) order. Binary
-    # COPY out parses straight into a numpy structured array, without a Python object per point.
+def _copy_out(select: str, params: list[Any]) -> npt.NDArray[np.void]:
+    """The rows of `select` (an int8, then step, value, wall_time) as a structured array of
+    _COPY_OUT_ROW: binary COPY out parses straight into numpy, without a Python object per point."""
     payload = bytearray()
     with (
         connection.cursor() as cursor,
@@ -271,12 +270,18 @@ def _read_postgresql(select: str, params: list[Any]) -> dict[int, Series]:
     ):
         while chunk := copy.read():
             payload += chunk
-    rows = np.frombuffer(
+    return np.frombuffer(
         payload,
         dtype=_COPY_OUT_ROW,
         offset=len(_COPY_HEADER),
         count=(len(payload) - len(_COPY_HEADER) - len(_COPY_TRAILER)) // _COPY_OUT_ROW.itemsize,
     )
+
+
+def _read_postgresql(select: str, params: list[Any]) -> dict[int, Series]:
+    # For `run_id = ANY(...)` the index yields (run_id, key_id, step) order, so no sort, and for
+    # `run_id = R AND key_id = ANY(...)` (key_id, step) order.
+    rows = _copy_out(select, params)
     run_col = rows["run"].astype(np.int64)
     boundaries = np.flatnonzero(np.diff(run_col)) + 1
     starts, ends = np.r_[0, boundaries], np.r_[boundaries, len(rows)]
@@ -290,6 +295,55 @@ def _read_postgresql(select: str, params: list[Any]) -> dict[int, Series]:
         for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True)
         if hi > lo
     }
+
+
+def points_read_page(
+    *,
+    run_pk: int,
+    key_id: int | None = None,
+    start: tuple[int, int] | None = None,
+    max_step: int | None = None,
+    limit: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Up to `limit` points of one run (of one key when `key_id` is given, up to `max_step`) in
+    (key, step) order, from the (key id, step) `start` on, inclusive: columns (key ids, steps,
+    values, times).
+
+    One short index range scan, so a long export reads page after page in separate statements
+    (no transaction or cursor is held open while a slow client downloads). `start` is inclusive
+    because steps may repeat: the caller cuts pages between two (key, step) groups, never inside
+    one, as the order of equal rows is not guaranteed to be the same from one query to the next.
+    """
+    where, params = "run_id = %s", [run_pk]
+    if key_id is not None:
+        where += " AND key_id = %s"
+        params.append(key_id)
+    if start is not None:
+        # A row comparison on the index's trailing columns: an index condition, not a filter.
+        where += " AND (key_id, step) >= (%s, %s)"
+        params += list(start)
+    if max_step is not None:
+        where += " AND step <= %s"
+        params.append(max_step)
+    select = f"SELECT key_id, step, value, wall_time FROM {TABLE} WHERE {where} ORDER BY key_id, step LIMIT %s"
+    params.append(limit)
+    if is_postgresql():
+        rows = _copy_out(select.replace("SELECT key_id,", "SELECT key_id::int8,", 1), params)
+        return (
+            rows["run"].astype(np.int64),
+            rows["step"].astype(np.int64),
+            rows["value"].astype(np.float64),
+            rows["time"].astype(np.float64),
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(select, params)
+        fetched = cursor.fetchall()
+    return (
+        np.array([r[0] for r in fetched], dtype=np.int64),
+        np.array([r[1] for r in fetched], dtype=np.int64),
+        np.array([np.nan if r[2] is None else r[2] for r in fetched], dtype=np.float64),
+        np.array([r[3] for r in fetched], dtype=np.float64),
+    )
 
 
 def points_delete_for_runs(*, run_pks: Sequence[int]) -> None:

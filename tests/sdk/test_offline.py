@@ -13,13 +13,19 @@ from typing import Any
 
 import pytest
 import seedboard
+from seedboard.progress import Progress
 from seedboard.spool import RunSpool
 
 from .conftest import SDK_SRC
 
 
 def test_an_offline_run_is_spooled_then_sync_uploads_it_with_its_state(
-    server: Any, project: str, seedboard_dir: Path, sdk_api: seedboard.Api, monkeypatch: pytest.MonkeyPatch
+    server: Any,
+    project: str,
+    seedboard_dir: Path,
+    sdk_api: seedboard.Api,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # No URL or token is needed offline: the test takes them away from this part.
     monkeypatch.delenv("SEEDBOARD_URL")
@@ -41,8 +47,13 @@ def test_an_offline_run_is_spooled_then_sync_uploads_it_with_its_state(
     monkeypatch.setenv("SEEDBOARD_URL", server.url)
     monkeypatch.setenv("SEEDBOARD_TOKEN", server.token)
     monkeypatch.delenv("SEEDBOARD_MODE")
-    report = seedboard.sync()
+    with Progress(enabled=True) as progress:  # bars as a terminal shows them
+        report = seedboard.sync(progress=progress)
     assert report.ok and report.points_stored == 2000, report.summary()
+    assert "synced 1 run(s)" in report.summary() and "points/s" in report.summary().splitlines()[0]
+    bars = capsys.readouterr().err
+    # The totals are known before the first batch (tqdm redraws at most 10 times a second).
+    assert "runs:   0%" in bars and "0/1" in bars and "points:   0%" in bars and "/2.00k" in bars
 
     record = sdk_api.run(run.id)
     assert (record["status"], record["seed"], record["tags"]) == ("finished", 3, ["offline"])

@@ -226,6 +226,9 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     ("project-metrics", "GET"): Entry(
         PROJECT_READ, api("GET", lambda w, c: f"/api/v1/projects/{w.path(c)}/metrics/?key=acc")
     ),
+    ("project-export", "GET"): Entry(
+        PROJECT_READ, api("GET", lambda w, c: f"/api/v1/projects/{w.path(c)}/export/?format=csv")
+    ),
     ("runs", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/runs/?project={w.path(c)}")),
     ("runs", "POST"): Entry(
         PROJECT_WRITE, api("POST", lambda w, c: "/api/v1/runs/", lambda w, c: {"project": w.path(c), "model": "m"})
@@ -261,6 +264,9 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     ),
     ("comparison-detail", "GET"): Entry(
         PROJECT_READ, api("GET", lambda w, c: f"/api/v1/comparisons/{w.comparison_id(c)}/")
+    ),
+    ("comparison-export", "GET"): Entry(
+        PROJECT_READ, api("GET", lambda w, c: f"/api/v1/comparisons/{w.comparison_id(c)}/export/?format=parquet")
     ),
     # Benchmarks: read by every signed-in user; created and edited by admins of the owner team
     # (acme); submitted to by members of the project's team; withdrawn by members of the

@@ -21,6 +21,12 @@ def test_the_openapi_schema_is_valid_and_documents_every_api_endpoint(tmp_path):
         "/api/v1/auth/whoami/",
     ]:
         assert path in documented, path
+    for path in ["/api/v1/projects/{team}/{project}/export/", "/api/v1/comparisons/{comparison_id}/export/"]:
+        export = schema["paths"][path]["get"]
+        assert set(export["responses"]["200"]["content"]) == {"text/csv", "application/vnd.apache.parquet"}
+        assert {"400", "401", "404"} <= set(export["responses"])
+        formats = next(p for p in export["parameters"] if p["name"] == "format")["schema"]["enum"]
+        assert formats == ["csv", "parquet"]
     ingest = schema["paths"]["/api/v1/runs/{run_id}/metrics/"]["post"]
     assert {"200", "400", "401", "404", "413"} <= set(ingest["responses"])
     assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"

@@ -10,7 +10,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 from urllib.parse import quote
 
 from .access import AccessApi
@@ -19,6 +19,8 @@ from .config import resolve_settings
 from .definitions import definitions_path, metric_definition, project_endpoint, project_parts
 from .encoding import decode_value
 from .errors import ComparisonFailed, ComparisonTimeout
+from .export import ExportResult, check_format, export_download, export_frame
+from .progress import Progress
 from .records import (
     Comparison,
     CurveList,
@@ -30,7 +32,10 @@ from .records import (
     VariantList,
 )
 
-__all__ = ["Api", "History", "RunList"]
+if TYPE_CHECKING:  # pandas is an optional extra
+    import pandas
+
+__all__ = ["Api", "ExportResult", "History", "RunList"]
 
 ParamValue = Union[str, int, float, bool, None, Sequence[Any]]
 MAX_PAGE_SIZE = 500
@@ -291,6 +296,100 @@ class Api(AccessApi):
             }
             history.downsampled[key] = bool(series.get("downsampled", False))
         return history
+
+    # -- export ---------------------------------------------------------------------
+    def export(
+        self,
+        project: str,
+        path: str | os.PathLike[str],
+        *,
+        format: str = "parquet",
+        runs: Sequence[str] | None = None,
+        keys: Sequence[str] | None = None,
+        status: str | None = None,
+        model: str | None = None,
+        task: str | None = None,
+        tag: str | Sequence[str] | None = None,
+        variant: str | None = None,
+        seed: int | None = None,
+        name: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        progress: Progress | None = None,
+    ) -> ExportResult:
+        """Write every point of a project's runs to `path`, as ``"parquet"`` or ``"csv"``.
+
+        One row per point (long format): ``project, run_id, name, model, task, variant,
+        seed, status, config`` (JSON text), ``key, step, value, wall_time``. Values are the
+        stored float64s, NaN and infinities included (bit for bit in Parquet; in CSV the
+        shortest text that reads back as the same float, ``nan``/``inf``/``-inf``).
+        `runs` (ids) and the filters of `runs` select runs; `keys` limits the metric keys.
+        The server streams the file and it is written as it arrives (memory stays flat).
+        """
+        params = self._export_params(
+            runs, keys, status=status, model=model, task=task, tag=tag, variant=variant,
+            seed=seed, name=name, config=config,
+        )  # fmt: skip
+        endpoint = project_endpoint(project, "export/")
+        return export_download(
+            self._client, endpoint, params, path, format=check_format(format), progress=progress
+        )
+
+    def export_comparison(
+        self,
+        comparison_id: str,
+        path: str | os.PathLike[str],
+        *,
+        format: str = "parquet",
+        keys: Sequence[str] | None = None,
+        progress: Progress | None = None,
+    ) -> ExportResult:
+        """Write every point of the runs a saved comparison covers (its variants or models,
+        its task) to `path`; columns and formats as in `export`."""
+        endpoint = f"comparisons/{quote(_text('comparison_id', comparison_id), safe='')}/export/"
+        params = self._export_params(None, keys)
+        return export_download(
+            self._client, endpoint, params, path, format=check_format(format), progress=progress
+        )
+
+    def export_frame(
+        self,
+        project: str,
+        *,
+        runs: Sequence[str] | None = None,
+        keys: Sequence[str] | None = None,
+        status: str | None = None,
+        model: str | None = None,
+        task: str | None = None,
+        tag: str | Sequence[str] | None = None,
+        variant: str | None = None,
+        seed: int | None = None,
+        name: str | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> pandas.DataFrame:
+        """`export` as a pandas DataFrame, one row per point, values exact (read from
+        Parquet in memory: needs ``pip install "seedboard[parquet]"``). The ``config`` column
+        is JSON text: ``frame["config"].map(json.loads)`` gives dicts."""
+        params = self._export_params(
+            runs, keys, status=status, model=model, task=task, tag=tag, variant=variant,
+            seed=seed, name=name, config=config,
+        )  # fmt: skip
+        return export_frame(self._client, project_endpoint(project, "export/"), params)
+
+    @staticmethod
+    def _export_params(
+        runs: Sequence[str] | None,
+        keys: Sequence[str] | None,
+        *,
+        tag: str | Sequence[str] | None = None,
+        config: Mapping[str, Any] | None = None,
+        **plain: Any,
+    ) -> list[tuple[str, Any]]:
+        params = _filter_params(tag=tag, config=config, **plain)
+        params += [
+            ("run", str(run_id)) for run_id in ([runs] if isinstance(runs, str) else runs or [])
+        ]
+        params += [("key", key) for key in ([keys] if isinstance(keys, str) else keys or [])]
+        return params
 
     # -- statistics -----------------------------------------------------------------
     def metric_definitions(self, project: str) -> RecordList:

@@ -1,4 +1,4 @@
-"""The ``seedboard`` command: login, token, sync, runs."""
+"""The ``seedboard`` command: login, token, sync, runs, import, export."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from .api import Api
 from .client import Client, RetryPolicy
 from .config import normalize_url, resolve_dir, resolve_settings, save_login
 from .errors import SeedboardError
+from .progress import Progress
 from .sync import sync
 
 __all__ = ["main"]
@@ -76,10 +77,84 @@ def _cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(args: argparse.Namespace, **options: Any) -> Progress:
+    return Progress(enabled=False if args.no_progress else None, **options)
+
+
 def _cmd_sync(args: argparse.Namespace) -> int:
-    report = sync(dir=args.dir, url=args.url, token=args.token, run_ids=args.run or None)
+    with _progress(args) as progress:
+        report = sync(
+            dir=args.dir,
+            url=args.url,
+            token=args.token,
+            run_ids=args.run or None,
+            progress=progress,
+        )
     print(report.summary())
     return 0 if report.ok else 1
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    # Imported here: the importers are only needed by this command.
+    from . import importers
+
+    common: dict[str, Any] = {
+        "model": args.model,
+        "model_param": args.model_param,
+        "seed_param": args.seed_param,
+        "task": args.task or "",
+        "tags": args.tag or (),
+        "dir": args.dir,
+    }
+    try:
+        with _progress(args) as progress:
+            report = _run_import(importers, args, common, progress)
+    except (ImportError, OSError, ValueError) as exc:  # a missing extra, an unreadable source
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    for line in report.details():
+        print(line, file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _run_import(
+    importers: Any, args: argparse.Namespace, common: dict[str, Any], progress: Progress
+) -> Any:
+    if args.source == "tensorboard":
+        return importers.import_tensorboard(args.logdir, args.project, progress=progress, **common)
+    if args.source == "mlflow":
+        return importers.import_mlflow(
+            args.tracking_uri, args.project, experiment=args.experiment, progress=progress, **common
+        )
+    return importers.import_wandb(args.path, args.project, progress=progress, **common)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    if (args.project is None) == (args.comparison is None):
+        print("error: give a project (team/project) or --comparison ID", file=sys.stderr)
+        return 2
+    output = args.output or (
+        f"{(args.project or f'comparison-{args.comparison}').replace('/', '-')}.{args.format}"
+    )
+    unit = "points" if args.format == "csv" else "B"
+    with Api(dir=args.dir) as api, _progress(args, points_unit=unit, runs=False) as progress:
+        try:
+            if args.comparison is not None:
+                result = api.export_comparison(
+                    args.comparison, output, format=args.format, keys=args.key, progress=progress
+                )
+            else:
+                result = api.export(
+                    args.project, output, format=args.format, runs=args.run, keys=args.key,
+                    model=args.model, task=args.task, variant=args.variant, tag=args.tag,
+                    status=args.status, progress=progress,
+                )  # fmt: skip
+        except (OSError, ValueError) as exc:  # a folder that is not there, a bad name
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    print(result.summary())
+    return 0
 
 
 def _table(rows: list[list[str]], headers: list[str]) -> str:
@@ -147,7 +222,11 @@ def _parser() -> argparse.ArgumentParser:
     sync_p.add_argument("--url", help="server address (default: settings)")
     sync_p.add_argument("--token", help="API token (default: settings)")
     sync_p.add_argument("--run", action="append", help="only this run id (repeatable)")
+    _add_no_progress(sync_p)
     sync_p.set_defaults(func=_cmd_sync)
+
+    _add_import(sub)
+    _add_export(sub)
 
     token = sub.add_parser("token", help="list, create or revoke your API tokens")
     token.add_argument("action", choices=["list", "create", "revoke"])
@@ -175,6 +254,63 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--dir", help="SEEDBOARD_DIR holding the settings")
     runs.set_defaults(func=_cmd_runs)
     return parser
+
+
+def _add_no_progress(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bars (drawn only on a terminal)"
+    )
+
+
+def _add_import(sub: Any) -> None:
+    parser = sub.add_parser("import", help="import runs from TensorBoard, MLflow or W&B")
+    sources = parser.add_subparsers(dest="source", required=True)
+    tensorboard = sources.add_parser("tensorboard", help="a TensorBoard log directory")
+    tensorboard.add_argument("logdir", help="folder whose subfolders hold event files")
+    mlflow = sources.add_parser("mlflow", help="an MLflow tracking server or mlruns folder")
+    mlflow.add_argument(
+        "--tracking-uri", required=True, help="http://host:5000, a path to mlruns, or file:URI"
+    )
+    mlflow.add_argument("--experiment", help="only this experiment (by name; default: all)")
+    wandb = sources.add_parser("wandb", help="W&B offline run folders or a CSV/Parquet export")
+    wandb.add_argument("path", help="wandb/ folder, a run folder, .wandb file, .csv or .parquet")
+    for source in (tensorboard, mlflow, wandb):
+        source.add_argument("--project", required=True, help="team/project to import into")
+        source.add_argument("--model", help="model of every run (default: see --model-param)")
+        source.add_argument(
+            "--model-param",
+            default="model",
+            help="config key holding the model when --model is not given (default: model)",
+        )
+        source.add_argument(
+            "--seed-param",
+            help="config key (dotted) holding the seed (default: seed, then random_seed)",
+        )
+        source.add_argument("--task", help="task of every run")
+        source.add_argument("--tag", action="append", help="a tag for every run (repeatable)")
+        source.add_argument("--dir", help="SEEDBOARD_DIR holding the settings")
+        _add_no_progress(source)
+        source.set_defaults(func=_cmd_import)
+
+
+def _add_export(sub: Any) -> None:
+    parser = sub.add_parser(
+        "export", help="download every point of a project or comparison as CSV or Parquet"
+    )
+    parser.add_argument("project", nargs="?", help="team/project")
+    parser.add_argument("--comparison", help="a saved comparison's id instead of a project")
+    parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    parser.add_argument("-o", "--output", help="file to write (default: team-project.FORMAT)")
+    parser.add_argument("--run", action="append", help="only this run id (repeatable)")
+    parser.add_argument("--key", action="append", help="only this metric key (repeatable)")
+    parser.add_argument("--model")
+    parser.add_argument("--task")
+    parser.add_argument("--variant", help="a variant fingerprint")
+    parser.add_argument("--tag")
+    parser.add_argument("--status")
+    parser.add_argument("--dir", help="SEEDBOARD_DIR holding the settings")
+    _add_no_progress(parser)
+    parser.set_defaults(func=_cmd_export)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

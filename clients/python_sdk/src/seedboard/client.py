@@ -217,6 +217,54 @@ class Client:
                 raise failure
             attempt += 1
 
+    def download(
+        self,
+        path: str,
+        *,
+        params: Params = None,
+        write: Callable[[bytes], None],
+        start: Callable[[dict[str, str]], None] | None = None,
+    ) -> dict[str, str]:
+        """GET a streamed file, handing each chunk of the body to `write`; returns the
+        response's headers (lower-case names), also given to `start` before the body.
+
+        Retried like `request` (connection errors, 429, 5xx) until the body starts; a
+        transfer cut after that raises `TransportError`, as the caller's copy is then
+        incomplete. Raises an `APIError` subclass for an error answer.
+        """
+        deadline = time.monotonic() + self.retry.budget
+        attempt = 0
+        while True:
+            started = False
+            wait: float | None = None
+            try:
+                with self._http.stream(
+                    "GET", path, params=params, headers={"Accept": "*/*"}
+                ) as response:
+                    if response.status_code < 400:
+                        started = True
+                        headers = {name.lower(): v for name, v in response.headers.items()}
+                        if start is not None:
+                            start(headers)
+                        for chunk in response.iter_bytes():
+                            write(chunk)
+                        return headers
+                    response.read()
+                    failure: Exception = _error_from(response)
+                    if not _retryable_status(response.status_code):
+                        raise failure
+                    wait = parse_retry_after(response.headers.get("Retry-After"))
+            except httpx.TransportError as exc:
+                failure = TransportError(f"GET {path}: {exc!r}")
+                failure.__cause__ = exc
+                if started:
+                    raise failure from exc
+            delay = max(self.retry.delay(attempt), wait or 0.0)
+            if time.monotonic() + delay > deadline:
+                raise failure
+            time.sleep(delay)
+            attempt += 1
+
     def get(self, path: str, *, params: Params = None, deadline: Deadline = None) -> Any:
         """``request("GET", ...)``."""
         return self.request("GET", path, params=params, deadline=deadline)

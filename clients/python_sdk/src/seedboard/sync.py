@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .batch import batch_points
 from .client import Client, Deadline
 from .config import resolve_settings
 from .definitions import definitions_path
 from .errors import BadRequestError, PayloadTooLargeError, SeedboardError, TransportError
+from .progress import Progress, rate
 from .spool import RunSpool, list_spooled_runs
 
 __all__ = ["SyncReport", "Upload", "sync", "sync_run", "upload_batches"]
@@ -37,6 +38,7 @@ class SyncReport:
     batches_pending: int = 0
     points_pending: int = 0
     errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -48,7 +50,8 @@ class SyncReport:
         lines = [
             f"synced {self.runs_synced} run(s): {self.batches_sent} batch(es) sent, "
             f"{self.points_stored} point(s) stored, "
-            f"{self.batches_duplicate} batch(es) already on the server",
+            f"{self.batches_duplicate} batch(es) already on the server, "
+            f"in {self.seconds:.1f} s ({rate(self.points_stored, self.seconds)})",
         ]
         if self.runs_in_progress:
             lines.append(
@@ -84,8 +87,10 @@ def upload_batches(
     deadline: Deadline = None,
     retry: bool = True,
     done: Upload | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> Upload:
-    """POST every batch file of `spool`, deleting each after the server confirmed it.
+    """POST every batch file of `spool`, deleting each after the server confirmed it;
+    `on_batch` is called with the number of points of each batch confirmed.
 
     A batch the server refuses as invalid is renamed to ``<batch_id>.invalid`` (kept for
     inspection, never deleted) and listed in ``done.invalid``. Raises on the first other
@@ -105,8 +110,11 @@ def upload_batches(
             done.invalid_points += batch_points(body)
             continue
         path.unlink()
+        points = batch_points(body)
         done.sent += 1
-        done.points += batch_points(body)
+        done.points += points
+        if on_batch is not None:
+            on_batch(points)
         if isinstance(answer, dict):
             done.stored += int(answer.get("stored") or 0)
             done.duplicate += bool(answer.get("duplicate"))
@@ -123,7 +131,12 @@ def _final_state(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def sync_run(
-    client: Client, spool: RunSpool, *, deadline: Deadline = None, done: Upload | None = None
+    client: Client,
+    spool: RunSpool,
+    *,
+    deadline: Deadline = None,
+    done: Upload | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> Upload:
     """Replay one spooled run (create, metric definitions, batches, final PATCH), then
     clear its spool."""
@@ -133,7 +146,7 @@ def sync_run(
     client.post("runs/", json=record["create"], deadline=deadline)
     done = done if done is not None else Upload()
     _replay_definitions(client, record, deadline=deadline, done=done)
-    done = upload_batches(client, spool, deadline=deadline, done=done)
+    done = upload_batches(client, spool, deadline=deadline, done=done, on_batch=on_batch)
     state = _final_state(record)
     if state:
         client.patch(f"runs/{spool.run_id}/", json=state, deadline=deadline)
@@ -169,30 +182,41 @@ def sync(
     url: str | None = None,
     token: str | None = None,
     run_ids: Iterable[str] | None = None,
+    progress: Progress | None = None,
 ) -> SyncReport:
     """Upload every spooled run in ``<dir>/spool`` (default: SEEDBOARD_DIR's).
 
     Runs whose process is still alive on this host are skipped (they upload their own
-    spool when they finish). Returns a `SyncReport`; raises `ConfigurationError` when no
-    server is configured.
+    spool when they finish). `progress` draws bars of the runs and points (the command
+    line's). Returns a `SyncReport`; raises `ConfigurationError` when no server is
+    configured.
     """
     settings = resolve_settings(url=url, token=token, dir=dir, mode="online")
     server_url, server_token = settings.server()
     wanted = set(run_ids) if run_ids is not None else None
     report = SyncReport()
+    progress = progress or Progress(enabled=False)
+    spools = [
+        spool
+        for spool in list_spooled_runs(settings.spool_dir)
+        if wanted is None or spool.run_id in wanted
+    ]
+    progress.runs_total(len(spools))
+    if progress.enabled:  # reads every batch file: only for the bar
+        progress.points_total(sum(_pending(spool)[1] for spool in spools))
     unreachable = False
     with Client(server_url, server_token) as client:
-        for spool in list_spooled_runs(settings.spool_dir):
-            if wanted is not None and spool.run_id not in wanted:
-                continue
+        for spool in spools:
+            progress.run(spool.run_id[:8])
             if spool.in_progress():
                 report.runs_in_progress += 1
+                progress.run_done()
                 continue
             done = Upload()
             try:
                 if unreachable:  # one retry budget spent already; do not wait once per run
                     raise TransportError("skipped: the server was unreachable")
-                sync_run(client, spool, done=done)
+                sync_run(client, spool, done=done, on_batch=progress.points)
             except (SeedboardError, OSError) as exc:
                 unreachable = unreachable or isinstance(exc, TransportError)
                 report.errors.append(f"run {spool.run_id}: {exc}")
@@ -206,4 +230,6 @@ def sync(
             report.batches_sent += done.sent
             report.batches_duplicate += done.duplicate
             report.points_stored += done.stored
+            progress.run_done()
+    report.seconds = progress.elapsed()
     return report
