@@ -49,6 +49,17 @@ def run_update(*, run: Run, fields: dict[str, Any]) -> Run:
     return run
 
 
+def run_definition_set(*, run: Run, model: str, config: dict[str, Any], seed: int | None) -> Run:
+    """Move a run to the variant of a new model, config or seed; an ended run leaves the
+    statistics of its old variant and joins those of its new one, so they turn stale."""
+    with transaction.atomic():
+        before = (run.model, run.config, run.seed)
+        run = tracking_services.run_definition_set(run=run, model=model, config=config, seed=seed)
+        if run.status != Run.Status.RUNNING and before != (run.model, run.config, run.seed):
+            stats_services.runs_changed(runs=[run])
+    return run
+
+
 def metrics_ingest(*, run: RunRef, batch: MetricBatch) -> IngestResult:
     """Store a metric batch exactly once; points of an ended run (a late upload or a replay)
     change its scores, so the same transaction marks them stale."""

@@ -242,9 +242,11 @@ def run_update(
     tags: list[str] | None = None,
     notes: str | None = None,
     name: str | None = None,
+    metadata: dict[str, Any] | None = None,
     heartbeat: bool = False,
 ) -> Run:
-    """Apply a partial update. `summary` is merged; a None value removes its key."""
+    """Apply a partial update. `summary` is merged; a None value removes its key; `metadata`
+    replaces the run's metadata."""
     now = timezone.now()
     changes: dict[str, Any] = {}
     with transaction.atomic():
@@ -267,7 +269,9 @@ def run_update(
                     merged[key] = value
             json_size_check(merged, field="summary")  # bounds the merged document, not just this update
             changes["summary"] = merged
-        for field, value in (("tags", tags), ("notes", notes), ("name", name)):
+        if metadata is not None:
+            json_size_check(metadata, field="metadata")
+        for field, value in (("tags", tags), ("notes", notes), ("name", name), ("metadata", metadata)):
             if value is not None:
                 changes[field] = value
         if heartbeat or status == Run.Status.RUNNING:
@@ -280,6 +284,24 @@ def run_update(
     run.status, run.summary = current_status, current_summary
     for field, value in changes.items():
         setattr(run, field, value)
+    return run
+
+
+def run_definition_set(*, run: Run, model: str, config: dict[str, Any], seed: int | None) -> Run:
+    """Change what defines a run's variant (model, config, seed) and move it to that variant.
+
+    For clients that send hyperparameters after creating the run (MLflow logs params as they
+    come). A variant that no run belongs to any more is deleted, as a regrouping does.
+    """
+    if (run.model, run.config, run.seed) == (model, config, seed):
+        return run
+    with transaction.atomic():
+        previous_variant_id = run.variant_id
+        variant = variant_get_or_create(project=run.project, model=model, config=config)
+        Run.objects.filter(pk=run.pk).update(model=model, config=config, seed=seed, variant=variant)
+        if variant.pk != previous_variant_id:
+            Variant.objects.filter(pk=previous_variant_id, runs__isnull=True).delete()
+    run.model, run.config, run.seed, run.variant = model, config, seed, variant
     return run
 
 
