@@ -85,7 +85,9 @@ def test_client_log_batch_search_and_history(live: Live, experiment: str) -> Non
     assert [r.info.run_id for r in found] == [run_ids["0.1"]]
     found = client.search_runs([experiment_id], filter_string="metrics.acc > 0.85 and tags.kind = 'sweep'")
     assert [r.info.run_id for r in found] == [run_ids["0.1"]]
-    found = client.search_runs([experiment_id], filter_string="attributes.status = 'FINISHED'", order_by=["metrics.acc ASC"])
+    found = client.search_runs(
+        [experiment_id], filter_string="attributes.status = 'FINISHED'", order_by=["metrics.acc ASC"]
+    )
     assert [r.info.run_id for r in found] == [run_ids["0.01"], run_ids["0.1"]]
     assert client.search_runs([experiment_id], filter_string="params.lr = '0.5'") == []
 
