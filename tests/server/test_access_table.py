@@ -442,7 +442,7 @@ MLFLOW_ENTRIES: dict[tuple[str, str], Entry] = {
         ("runs-log-parameter", "POST", PROJECT_WRITE,
          _mlflow("POST", "runs/log-parameter", lambda w, c: _run_body(key=f"p-{c}", value="1")(w, c))),
         ("runs-log-batch", "POST", PROJECT_WRITE,
-         _mlflow("POST", "runs/log-batch", _run_body(metrics=[{"key": "acc", "value": 0.5, "timestamp": 0, "step": 2}]))),
+         _mlflow("POST", "runs/log-batch", _run_body(metrics=[{"key": "acc", "value": 0.5, "step": 2}]))),
         ("runs-set-tag", "POST", PROJECT_WRITE, _mlflow("POST", "runs/set-tag", _run_body(key="t", value="v"))),
         ("runs-delete-tag", "POST", PROJECT_WRITE, _mlflow("POST", "runs/delete-tag", _mlflow_tagged)),
         ("runs-log-inputs", "POST", PROJECT_WRITE, _mlflow("POST", "runs/log-inputs", _run_body(datasets=[]))),
