@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import F, FloatField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, FloatField, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast
 
 from server.mlflow_compat.wire import MlflowError
 from server.tracking.models import MetricSummary, Run
@@ -182,9 +183,10 @@ def _like_regex(pattern: str) -> str:
     return "^" + "".join(parts) + "$"
 
 
-def _mlflow_text(section: str, key: str) -> KeyTextTransform:
-    """The text at metadata.mlflow.<section>.<key>: MLflow's own params and tags of a run."""
-    return KeyTextTransform(key, KeyTransform(section, KeyTransform("mlflow", "metadata")))
+def _mlflow_text(section: str, key: str) -> Cast:
+    """The text at metadata.mlflow.<section>.<key>: MLflow's own params and tags of a run. Cast,
+    so that SQLite compares it as text too (it would compare JSON values otherwise)."""
+    return Cast(KeyTextTransform(key, KeyTransform(section, KeyTransform("mlflow", "metadata"))), TextField())
 
 
 def _text_q(alias: str, op: str, value: Any) -> Q:

@@ -29,9 +29,10 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from server.accounts.models import Membership, Team, slug_validator
@@ -370,7 +371,8 @@ def runs_search(
     lifecycle = _view_type(view_type)
     if lifecycle != "all":
         # As text, so that a run without the key (NULL) counts as active rather than unknown.
-        queryset = queryset.annotate(mlflow_lifecycle=KeyTextTransform("lifecycle_stage", "metadata__mlflow"))
+        stage = Cast(KeyTextTransform("lifecycle_stage", "metadata__mlflow"), TextField())
+        queryset = queryset.annotate(mlflow_lifecycle=stage)
         deleted = Q(mlflow_lifecycle="deleted")
         queryset = queryset.filter(deleted if lifecycle == "deleted" else Q(mlflow_lifecycle__isnull=True) | ~deleted)
     queryset = search.runs_order(search.runs_filter(queryset, search.filter_parse(filter_string)), order_by)
