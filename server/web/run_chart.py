@@ -102,4 +102,3 @@ def history_spec_json(
         "choices": [choices.x, choices.log, choices.smooth, choices.min_step, choices.max_step],
     }
     return charts, cached_spec_json("run-history", drawn_from, build)
-

@@ -220,4 +220,3 @@ def test_the_chart_of_a_running_run_shows_the_points_logged_since_it_was_last_dr
     batch = batch_parse({"batch_id": str(uuid.uuid4()), "points": one_more}, max_points=10)
     ingestion.metrics_ingest(run_pk=running.pk, batch=batch)
     assert drawn_steps() == [0, 1, 2]
-
