@@ -17,7 +17,6 @@ from django.http import HttpRequest
 from server.core.errors import InvalidInput
 from server.tracking.batches import MAX_STEP
 from server.tracking.models import Run
-from server.tracking.selectors import run_metric_summaries
 from server.web import page_selectors
 from server.web.chart_cache import cached_spec_json
 from server.web.charts import curves
