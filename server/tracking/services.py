@@ -282,7 +282,6 @@ def run_update(
             Run.objects.filter(pk=run.pk).update(**changes)
         if current_status == Run.Status.RUNNING and changes.get("status", current_status) != Run.Status.RUNNING:
             overviews_mark(run_pks=[run.pk])  # its series are complete (for now): build their overviews
-            _after_commit("seedboard.run_chart_prepare", run.pk)  # the run page's chart, drawn ahead
     run.status, run.summary = current_status, current_summary
     for field, value in changes.items():
         setattr(run, field, value)
@@ -334,15 +333,9 @@ def _build_on_commit(run_pk: int) -> None:
     robust: a broker outage must not fail the request that stored the data; the OverviewBuild
     row stays and `overviews_requeue` sends it later.
     """
-    _after_commit("seedboard.overviews_build", run_pk)
-
-
-def _after_commit(task_name: str, run_pk: int) -> None:
-    """Queue the task for the run once the current transaction commits; a broker outage does not
-    fail the request (robust), and a lost message costs only time."""
 
     def send_task() -> None:
-        enqueue(task_name, run_pk)
+        enqueue("seedboard.overviews_build", run_pk)
 
     transaction.on_commit(send_task, robust=True)
 
