@@ -194,8 +194,8 @@ def run_create(
     is tried first: a new id (the common case) costs no lookup, a repeated one fails on the
     unique index and is then fetched.
     """
-    if seed is None and isinstance(config.get("seed"), int) and not isinstance(config.get("seed"), bool):
-        seed = config["seed"]
+    if seed is None:
+        seed = seed_from_config(config)
     run_uuid = run_id or uuid.uuid4()
     now = timezone.now()
     try:
@@ -220,14 +220,20 @@ def run_create(
             )
     except IntegrityError:
         # A retry, or two requests racing with the same client id.
-        existing = _run_with_id(run_id=run_uuid, project=project)
+        existing = run_with_id(run_id=run_uuid, project=project)
         if existing is None:
             raise
         return existing, False
     return run, True
 
 
-def _run_with_id(*, run_id: uuid.UUID, project: Project) -> Run | None:
+def seed_from_config(config: dict[str, Any]) -> int | None:
+    """The seed of a run created without one: an integer `seed` at the top of its config."""
+    seed = config.get("seed")
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def run_with_id(*, run_id: uuid.UUID, project: Project) -> Run | None:
     existing = Run.objects.select_related("project__team", "variant").filter(uuid=run_id).first()
     if existing is not None and existing.project_id != project.pk:
         raise Conflict(f"Run id {run_id} is already used by another project.", field="id")

@@ -443,6 +443,7 @@ class Api(AccessApi):
         params: list[tuple[str, Any]] = [("metric", _text("metric", metric))]
         if task is not None:
             params.append(("task", task))
+        params.append(("include", "charts"))  # the notebook display's chart (see display.py)
         body = self._client.get(project_endpoint(project, "variants/"), params=params)
         return VariantList(self._follow(body), meta=_meta(body))
 
@@ -471,6 +472,7 @@ class Api(AccessApi):
         if task is not None:
             params.append(("task", task))
         params.append(("points", points))
+        params.append(("include", "charts"))
         body = self._client.get(project_endpoint(project, "curves/"), params=params)
         return CurveList(body.get("curves") or [], meta=_meta(body))
 
@@ -595,7 +597,7 @@ class Api(AccessApi):
     def comparison(self, comparison_id: str) -> Comparison:
         """A saved comparison, as it is now (see ``status``)."""
         path = f"comparisons/{quote(_text('comparison_id', comparison_id), safe='')}/"
-        return self._comparison(self._client.get(path))
+        return self._comparison(self._client.get(path, params=[("include", "charts")]))
 
     def comparisons(self, project: str) -> list[Comparison]:
         """The caller's saved comparisons that involve `project`."""
