@@ -23,7 +23,7 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 
 from server.stats import services as stats_services
-from server.tracking import ingestion
+from server.tracking import ingestion, resume
 from server.tracking import services as tracking_services
 from server.tracking.batches import MetricBatch
 from server.tracking.ingestion import IngestResult
@@ -38,6 +38,15 @@ def run_create(*, project: Project, run_id: uuid.UUID | None = None, **fields: A
         if created:
             stats_services.run_changed(run=run, previous_status=Run.Status.RUNNING, fields=["status"])
     return run, created
+
+
+def run_resume(*, project: Project, run_id: uuid.UUID, mode: str, **fields: Any) -> resume.ResumeResult:
+    """Resume a run (or create it, as `mode` allows); an ended run that runs again leaves the
+    statistics it counted for, so they turn stale in the same transaction."""
+    with transaction.atomic():
+        result = resume.run_resume(project=project, run_id=run_id, mode=mode, **fields)
+        stats_services.run_changed(run=result.run, previous_status=result.previous_status, fields=["status"])
+    return result
 
 
 def run_update(*, run: Run, fields: dict[str, Any]) -> Run:
@@ -65,7 +74,7 @@ def metrics_ingest(*, run: RunRef, batch: MetricBatch) -> IngestResult:
     change its scores, so the same transaction marks them stale."""
     ended = run.status != Run.Status.RUNNING
     with transaction.atomic():
-        result = ingestion.metrics_ingest(run_pk=run.pk, batch=batch, run_ended=ended)
+        result = ingestion.metrics_ingest(run_pk=run.pk, batch=batch, run_ended=ended, resumed=run.resumed)
         if ended and not result.duplicate:
             stats_services.run_points_added(run_pk=run.pk)
     return result

@@ -238,6 +238,14 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     ("run-detail", "PATCH"): Entry(
         PROJECT_WRITE, api("PATCH", lambda w, c: f"/api/v1/runs/{w.run_id(c)}/", lambda w, c: {"tags": [c]})
     ),
+    ("run-resume", "POST"): Entry(
+        PROJECT_WRITE,
+        api(
+            "POST",
+            lambda w, c: f"/api/v1/runs/{w.run_id(c)}/resume/",
+            lambda w, c: {"project": w.path(c), "model": "m", "seed": 0, "config": {"lr": 0.1}, "mode": "must"},
+        ),
+    ),
     ("run-metrics", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/runs/{w.run_id(c)}/metrics/")),
     ("run-metrics", "POST"): Entry(
         PROJECT_WRITE, api("POST", lambda w, c: f"/api/v1/runs/{w.run_id(c)}/metrics/", lambda w, c: _batch())
