@@ -64,7 +64,10 @@ def database_url() -> str:
 
 
 @contextmanager
-def live_server_process(db_access: Callable[[], AbstractContextManager[Any]] = nullcontext) -> Iterator[ServerProcess]:
+def live_server_process(
+    db_access: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    server_class: type[ServerProcess] = ServerProcess,
+) -> Iterator[ServerProcess]:
     """A live server (real process, real database) with a token of team 'acme' and one of team
     'rival'; the points it stored are deleted when it stops (the points table has no model to
     flush). `db_access` opens the database to a fixture that outlives one test."""
@@ -78,7 +81,7 @@ def live_server_process(db_access: Callable[[], AbstractContextManager[Any]] = n
     with db_access():
         token = token_create_for(team_slug="acme", username="alice")
         other_token = token_create_for(team_slug="rival", username="mallory")
-    server = ServerProcess(url=f"http://127.0.0.1:{port}", token=token, other_token=other_token, port=port, env=env)
+    server = server_class(url=f"http://127.0.0.1:{port}", token=token, other_token=other_token, port=port, env=env)
     server.start()
     try:
         yield server

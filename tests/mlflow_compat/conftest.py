@@ -6,7 +6,6 @@ ends (each test uses its own experiment); the module's data is removed when its 
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +14,10 @@ from typing import Any
 import httpx
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from server.accounts.services import token_create_for
-from tests.conftest import database_url
-from tests.live_server import ServerProcess, free_port
+from tests.conftest import live_server_process
+from tests.live_server import ServerProcess
 
 HERE = Path(__file__).parent
 
@@ -46,24 +44,14 @@ class Live(ServerProcess):
 
 @pytest.fixture(scope="module")
 def live(django_db_setup: None, django_db_blocker: Any) -> Iterator[Live]:
-    with django_db_blocker.unblock():
-        token = token_create_for(team_slug="acme", username="alice")
-        other_token = token_create_for(team_slug="rival", username="mallory")
-        read_token = token_create_for(team_slug="acme", username="reed", scope="read")
-        url = database_url()
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "SEEDBOARD_THROTTLE_ENABLED": "false"}
-    env["DJANGO_SETTINGS_MODULE"] = "server.settings"
-    server = Live(url=f"http://127.0.0.1:{port}", token=token, other_token=other_token, port=port, env=env)
-    server.read_token = read_token
-    server.start()
     try:
-        yield server
+        with live_server_process(django_db_blocker.unblock, server_class=Live) as server:
+            assert isinstance(server, Live)
+            with django_db_blocker.unblock():
+                server.read_token = token_create_for(team_slug="acme", username="reed", scope="read")
+            yield server
     finally:
-        server.stop()
-        with django_db_blocker.unblock():
-            with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM tracking_metric_point")
+        with django_db_blocker.unblock():  # what TransactionTestCase does after each test
             call_command("flush", interactive=False, verbosity=0)
 
 
