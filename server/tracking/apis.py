@@ -245,7 +245,10 @@ class RunMetricsApi(APIView):
     def get(self, request: Request, run_id: str) -> Response:
         query = checked(HistoryQuery, request.query_params)
         run = selectors.run_get(user=request_user(request), run_id=run_id)
-        histories = selectors.run_histories(run=run, keys=request.query_params.getlist("key") or None, **query)
+        keys = request.query_params.getlist("key") or None
+        if keys is not None:
+            selectors.run_metric_require(run=run, keys=keys)
+        histories = selectors.run_histories(run=run, keys=keys, **query)
         return Response({"run": str(run.uuid), "metrics": {key: _series(h) for key, h in histories.items()}})
 
     @extend_schema(
@@ -283,6 +286,7 @@ class ProjectMetricsApi(APIView):
         if not key:
             raise InvalidInput("key: required", field="key")
         found = selectors.project_get(user=request_user(request), team_slug=team, project_slug=project)
+        selectors.project_metric_require(project=found, key=key)
         ordering = filters.Ordering("created_at", descending=False)
         runs = filters.runs_filter(
             selectors.run_list(project=found, ordering=ordering), dict(request.query_params.lists())
