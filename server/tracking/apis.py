@@ -72,6 +72,7 @@ RUN_FILTER_PARAMETERS = [
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, description="The cursor from the previous page's `next` link."),
     OpenApiParameter("page_size", int, description=f"1-{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}."),
+    OpenApiParameter("limit", int, description="An alias of page_size (page_size wins when both are given)."),
 ]
 HISTORY_PARAMETERS = [
     OpenApiParameter(
@@ -86,7 +87,8 @@ HISTORY_PARAMETERS = [
 
 
 def _page_size(request: Request) -> int:
-    raw = request.query_params.get("page_size", str(DEFAULT_PAGE_SIZE))
+    # `limit` is an alias: the SDK's runs(limit=...) reads like it, and newcomers try it first.
+    raw = request.query_params.get("page_size") or request.query_params.get("limit") or str(DEFAULT_PAGE_SIZE)
     # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise InvalidInput(f"page_size: an integer from 1 to {MAX_PAGE_SIZE}", field="page_size")

@@ -1,5 +1,5 @@
-"""A metric key that was never logged is a 404 `unknown_metric` naming the closest keys;
-a key that exists but has no points in the range asked for is still a 200 with empty arrays."""
+"""What a new user trips on first: a misspelt metric key is a 404 `unknown_metric` naming the closest keys
+(a key that exists but has no points in range stays a 200), and `limit` works like `page_size`."""
 
 from __future__ import annotations
 
@@ -56,3 +56,12 @@ def test_curves_of_an_unknown_metric_are_a_404_that_names_no_other_projects_keys
         assert error["code"] == "unknown_metric" and error["field"] == "metric"
         assert ("did you mean" in error["message"]) == (hint is not None)
         assert hint is None or hint in error["message"]
+
+
+def test_limit_is_an_alias_of_page_size_in_the_run_list(api: Any) -> None:
+    for _ in range(3):
+        _run_with_points(api, "acme/limited")
+    page = api.get("/api/v1/runs/", {"project": "acme/limited", "limit": 2}).json()
+    assert len(page["results"]) == 2 and page["next"] is not None
+    assert len(api.get("/api/v1/runs/", {"project": "acme/limited", "limit": 2, "page_size": 3}).json()["results"]) == 3
+    assert api.get("/api/v1/runs/", {"project": "acme/limited", "limit": 0}).status_code == 400
