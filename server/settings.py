@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "server.tracking",
     "server.stats",
     "server.benchmarks",
+    "server.mlflow_compat",
     "server.web",
 ]
 

@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/v1/", include("server.tracking.urls")),
     path("api/v1/", include("server.stats.urls")),
     path("api/v1/", include("server.benchmarks.urls")),
+    # Before the pages: MLflow clients log here with MLFLOW_TRACKING_URI=<server>/mlflow.
+    path("mlflow/", include("server.mlflow_compat.urls")),
     path("", include("server.web.urls")),
 ]
 

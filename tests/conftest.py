@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -62,9 +63,11 @@ def database_url() -> str:
     return f"postgres://{auth}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
 
 
-@pytest.fixture
-def seedboard_server(transactional_db: None) -> Iterator[ServerProcess]:
-    """A live server (real process, real database) with a token of team 'acme' and one of team 'rival'."""
+@contextmanager
+def live_server_process(db_access: Callable[[], AbstractContextManager[Any]] = nullcontext) -> Iterator[ServerProcess]:
+    """A live server (real process, real database) with a token of team 'acme' and one of team
+    'rival'; the points it stored are deleted when it stops (the points table has no model to
+    flush). `db_access` opens the database to a fixture that outlives one test."""
     port = free_port()
     env = {
         **os.environ,
@@ -72,20 +75,24 @@ def seedboard_server(transactional_db: None) -> Iterator[ServerProcess]:
         "SEEDBOARD_THROTTLE_ENABLED": "false",
         "DJANGO_SETTINGS_MODULE": "server.settings",
     }
-    server = ServerProcess(
-        url=f"http://127.0.0.1:{port}",
-        token=token_create_for(team_slug="acme", username="alice"),
-        other_token=token_create_for(team_slug="rival", username="mallory"),
-        port=port,
-        env=env,
-    )
+    with db_access():
+        token = token_create_for(team_slug="acme", username="alice")
+        other_token = token_create_for(team_slug="rival", username="mallory")
+    server = ServerProcess(url=f"http://127.0.0.1:{port}", token=token, other_token=other_token, port=port, env=env)
     server.start()
     try:
         yield server
     finally:
         server.stop()
-        with connection.cursor() as cursor:
+        with db_access(), connection.cursor() as cursor:
             cursor.execute("DELETE FROM tracking_metric_point")
+
+
+@pytest.fixture
+def seedboard_server(transactional_db: None) -> Iterator[ServerProcess]:
+    """A live server for one test (see live_server_process)."""
+    with live_server_process() as server:
+        yield server
 
 
 @pytest.fixture(scope="session", autouse=True)

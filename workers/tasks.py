@@ -14,7 +14,6 @@ from server.benchmarks import services as benchmark_services
 from server.stats import changes
 from server.stats import services as stats_services
 from server.tracking import services as tracking_services
-from server.web import run_chart
 
 RETRY = {
     "autoretry_for": (OperationalError,),
@@ -35,12 +34,6 @@ def runs_mark_crashed() -> int:
 def overviews_build(run_id: int) -> int:
     """Build the history overviews of a run's long series that are missing or out of date."""
     return tracking_services.metric_overviews_build(run_pk=run_id)
-
-
-@shared_task(name="seedboard.run_chart_prepare", ignore_result=True, **RETRY)
-def run_chart_prepare(run_id: int) -> bool:
-    """Draw an ended run's default history chart into the cache, so its page opens without drawing it."""
-    return run_chart.history_prepare(run_pk=run_id)
 
 
 @shared_task(name="seedboard.overviews_requeue", **RETRY)

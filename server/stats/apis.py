@@ -15,9 +15,11 @@ from rest_framework.views import APIView
 
 from server.accounts.authentication import request_user
 from server.core.api import ERRORS, FileDownloadNegotiation, checked
+from server.core.errors import InvalidInput
 from server.core.pagination import keyset_page, next_link
 from server.stats import selectors, services
 from server.stats.models import Comparison, MetricDefinition
+from server.stats.scores import metric_rule
 from server.stats.serializers import (
     MAX_CURVE_POINTS,
     MAX_TUNING_GRID,
@@ -38,9 +40,13 @@ from server.stats.serializers import (
 from server.tracking import exports
 from server.tracking import selectors as tracking_selectors
 from server.tracking.downloads import EXPORT_DESCRIPTION, EXPORT_PARAMETERS, EXPORT_RESPONSES, export_response
+from server.web import api_charts
 
 METRIC_PARAMETER = OpenApiParameter("metric", str, required=True, description="A metric key, e.g. `val/acc`.")
 TASK_PARAMETER = OpenApiParameter("task", str, description="Only this task ('' for runs without one).")
+INCLUDE_PARAMETER = OpenApiParameter(
+    "include", str, enum=["charts"], description="charts: add `charts`, the web UI's Vega-Lite specs of the result."
+)
 
 
 def _checked_and_rest(serializer_class: type, request: Request) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -121,7 +127,7 @@ class MetricDefinitionsApi(APIView):
 class VariantStatsApi(APIView):
     @extend_schema(
         operation_id="variant_stats_list",
-        parameters=[METRIC_PARAMETER, TASK_PARAMETER],
+        parameters=[METRIC_PARAMETER, TASK_PARAMETER, INCLUDE_PARAMETER],
         responses={200: VariantStatsOutput, **ERRORS},
         description=(
             "Per-variant seed statistics of one metric, maintained by the workers. `status` says whether "
@@ -133,8 +139,14 @@ class VariantStatsApi(APIView):
         found = tracking_selectors.project_get(user=request_user(request), team_slug=team, project_slug=project)
         stats = services.metric_stats_ensure(project=found, metric=query["metric"])
         results = selectors.variant_stats_results(stats=stats, task=query.get("task"))
+        charts = (
+            {"charts": api_charts.variant_stats_charts(results, metric=stats.metric, goal=stats.goal)}
+            if query.get("include") == "charts"
+            else {}
+        )
         return Response(
             {
+                **charts,
                 "metric": stats.metric,
                 "goal": stats.goal,
                 "summary": stats.summary,
@@ -158,6 +170,7 @@ class CurvesApi(APIView):
             OpenApiParameter("variant", str, many=True, description="Fingerprints; none: every variant."),
             TASK_PARAMETER,
             OpenApiParameter("points", int, description=f"Grid points per curve, 2-{MAX_CURVE_POINTS}, default 200."),
+            INCLUDE_PARAMETER,
         ],
         responses={200: CurvesOutput, **ERRORS},
         description="Learning curves of variants over their finished runs (at most 200 runs per request). A metric no "
@@ -173,7 +186,11 @@ class CurvesApi(APIView):
             task=query.get("task"),
             points_per_curve=query["points"],
         )
-        return Response({"metric": query["metric"], "curves": curves})
+        body: dict[str, Any] = {"metric": query["metric"], "curves": curves}
+        if query.get("include") == "charts":
+            goal = metric_rule(project_id=found.pk, metric=query["metric"]).goal
+            body["charts"] = api_charts.curves_charts(curves, metric=query["metric"], goal=goal)
+        return Response(body)
 
 
 class TuningApi(APIView):
@@ -250,12 +267,18 @@ class ComparisonListCreateApi(APIView):
 class ComparisonDetailApi(APIView):
     @extend_schema(
         operation_id="comparisons_retrieve",
-        parameters=[OpenApiParameter("comparison_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        parameters=[OpenApiParameter("comparison_id", OpenApiTypes.UUID, OpenApiParameter.PATH), INCLUDE_PARAMETER],
         responses={200: ComparisonOutput, **ERRORS},
     )
     def get(self, request: Request, comparison_id: str) -> Response:
+        include = request.query_params.get("include")
+        if include not in (None, "charts"):
+            raise InvalidInput(f"include: 'charts', got {include[:40]!r}", field="include")
         comparison = selectors.comparison_get(user=request_user(request), comparison_id=comparison_id)
-        return Response(_comparison(services.comparison_current(comparison=comparison), full=True))
+        body = _comparison(services.comparison_current(comparison=comparison), full=True)
+        if include == "charts":
+            body["charts"] = api_charts.comparison_charts(comparison.payload or {}, metric=comparison.metric)
+        return Response(body)
 
 
 class ComparisonExportApi(APIView):

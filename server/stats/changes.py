@@ -23,7 +23,7 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 
 from server.stats import services as stats_services
-from server.tracking import ingestion
+from server.tracking import ingestion, resume
 from server.tracking import services as tracking_services
 from server.tracking.batches import MetricBatch
 from server.tracking.ingestion import IngestResult
@@ -40,6 +40,15 @@ def run_create(*, project: Project, run_id: uuid.UUID | None = None, **fields: A
     return run, created
 
 
+def run_resume(*, project: Project, run_id: uuid.UUID, mode: str, **fields: Any) -> resume.ResumeResult:
+    """Resume a run (or create it, as `mode` allows); an ended run that runs again leaves the
+    statistics it counted for, so they turn stale in the same transaction."""
+    with transaction.atomic():
+        result = resume.run_resume(project=project, run_id=run_id, mode=mode, **fields)
+        stats_services.run_changed(run=result.run, previous_status=result.previous_status, fields=["status"])
+    return result
+
+
 def run_update(*, run: Run, fields: dict[str, Any]) -> Run:
     """Apply a partial update and mark the statistics the run feeds stale when it counts for them."""
     with transaction.atomic():
@@ -49,12 +58,23 @@ def run_update(*, run: Run, fields: dict[str, Any]) -> Run:
     return run
 
 
+def run_definition_set(*, run: Run, model: str, config: dict[str, Any], seed: int | None) -> Run:
+    """Move a run to the variant of a new model, config or seed; an ended run leaves the
+    statistics of its old variant and joins those of its new one, so they turn stale."""
+    with transaction.atomic():
+        before = (run.model, run.config, run.seed)
+        run = tracking_services.run_definition_set(run=run, model=model, config=config, seed=seed)
+        if run.status != Run.Status.RUNNING and before != (run.model, run.config, run.seed):
+            stats_services.runs_changed(runs=[run])
+    return run
+
+
 def metrics_ingest(*, run: RunRef, batch: MetricBatch) -> IngestResult:
     """Store a metric batch exactly once; points of an ended run (a late upload or a replay)
     change its scores, so the same transaction marks them stale."""
     ended = run.status != Run.Status.RUNNING
     with transaction.atomic():
-        result = ingestion.metrics_ingest(run_pk=run.pk, batch=batch, run_ended=ended)
+        result = ingestion.metrics_ingest(run_pk=run.pk, batch=batch, run_ended=ended, resumed=run.resumed)
         if ended and not result.duplicate:
             stats_services.run_points_added(run_pk=run.pk)
     return result

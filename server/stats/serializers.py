@@ -69,6 +69,9 @@ class MetricDefinitionInput(StrictSerializer):
 class VariantStatsQuery(StrictSerializer):
     metric = _metric_field()
     task = _task_field(required=False)
+    include = serializers.ChoiceField(
+        choices=["charts"], required=False, help_text="charts: add the web UI's Vega-Lite chart specs (`charts`)."
+    )
 
 
 class CurvesQuery(StrictSerializer):
@@ -76,6 +79,9 @@ class CurvesQuery(StrictSerializer):
     task = _task_field(required=False)
     variant = serializers.ListField(child=FingerprintField(), required=False, max_length=200)
     points = serializers.IntegerField(min_value=2, max_value=MAX_CURVE_POINTS, required=False, default=200)
+    include = serializers.ChoiceField(
+        choices=["charts"], required=False, help_text="charts: add the web UI's Vega-Lite chart specs (`charts`)."
+    )
 
 
 class TuningQuery(StrictSerializer):
@@ -232,6 +238,11 @@ class VariantBlockOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class VariantStatsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    charts = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Only with include=charts: Vega-Lite specs by name, drawn as the web UI draws them.",
+    )
     metric = serializers.CharField()
     goal = serializers.ChoiceField(choices=Goal.choices)
     summary = serializers.ChoiceField(choices=Summary.choices)
@@ -267,6 +278,11 @@ class CurveOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class CurvesOutput(serializers.Serializer):  # type: ignore[type-arg]
+    charts = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Only with include=charts: Vega-Lite specs by name, drawn as the web UI draws them.",
+    )
     metric = serializers.CharField()
     curves = CurveOutput(many=True)
 
@@ -429,6 +445,11 @@ class ComparisonVariantOutput(VariantBlockOutput):
 
 
 class ComparisonOutput(ComparisonSummaryOutput):
+    charts = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Only with include=charts: Vega-Lite specs by name, drawn as the web UI draws them.",
+    )
     goal = serializers.ChoiceField(choices=Goal.choices, allow_null=True, help_text="null until first computed.")
     summary = serializers.ChoiceField(choices=Summary.choices, allow_null=True)
     k = serializers.IntegerField(allow_null=True)

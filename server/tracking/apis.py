@@ -40,6 +40,8 @@ from server.tracking.serializers import (
     RunListOutput,
     RunOutput,
     RunPageOutput,
+    RunResumeInput,
+    RunResumeOutput,
     RunUpdateInput,
 )
 
@@ -229,6 +231,32 @@ class RunDetailApi(APIView):
         return Response(RunOutput(changes.run_update(run=run, fields=data)).data)
 
 
+class RunResumeApi(APIView):
+    @extend_schema(
+        operation_id="runs_resume",
+        request=RunResumeInput,
+        responses={200: RunResumeOutput, 201: RunResumeOutput, 409: ErrorSerializer, **ERRORS},
+        description="Continue a run after its training process stopped (preempted, crashed): the run is "
+        "running again, its per-key summaries tell the client the last stored steps, and from then on points "
+        "at a (key, step) already stored are left out (`already_stored` in the batch answer). Model, seed "
+        "and config have to match the stored run's (409 otherwise).",
+    )
+    def post(self, request: Request, run_id: str) -> Response:
+        data = checked(RunResumeInput, request.data)
+        run_uuid = selectors.run_uuid_parse(run_id, field="id")
+        team_slug, project_slug = selectors.project_path_split(data.pop("project"))
+        user = request_user(request)
+        if data["mode"] == "must":  # nothing is created, not even the project
+            project = selectors.project_get(user=user, team_slug=team_slug, project_slug=project_slug, write=True)
+        else:
+            project = services.project_for_new_run(user=user, team_slug=team_slug, project_slug=project_slug)
+        result = changes.run_resume(project=project, run_id=run_uuid, **data)
+        run = result.run
+        run.metrics = selectors.run_metric_summaries(run=run)  # type: ignore[attr-defined]
+        run.resumed = not result.created  # type: ignore[attr-defined]
+        return Response(RunResumeOutput(run).data, status=201 if result.created else 200)
+
+
 class RunMetricsApi(APIView):
     @extend_schema(
         operation_id="runs_metrics_history",
@@ -263,7 +291,14 @@ class RunMetricsApi(APIView):
         batch = batch_parse(request.data, max_points=settings.SEEDBOARD_MAX_BATCH_POINTS)
         run = selectors.run_ref_for_write(user=request_user(request), run_id=run_id)
         result = changes.metrics_ingest(run=run, batch=batch)
-        return Response({"batch_id": str(result.batch_id), "stored": result.stored, "duplicate": result.duplicate})
+        return Response(
+            {
+                "batch_id": str(result.batch_id),
+                "stored": result.stored,
+                "duplicate": result.duplicate,
+                "already_stored": result.already_stored,
+            }
+        )
 
 
 class ProjectMetricsApi(APIView):

@@ -16,13 +16,16 @@ from django.utils import timezone
 
 from server.tracking import points
 from server.tracking.batches import MetricBatch
-from server.tracking.models import IngestBatch, MetricKey
+from server.tracking.models import IngestBatch, MetricKey, MetricSummary
 from server.tracking.services import overviews_mark
 
 # Key names never change id, so resolved ids are cached per process. Filled only with
 # committed rows (see metric_keys_resolve), so a rolled-back batch cannot poison it.
 _key_ids: dict[str, int] = {}
 _KEY_CACHE_LIMIT = 100_000
+# The first key of the advisory locks that serialize the batches of a resumed run (the second
+# is the run's pk): a stable, arbitrary number no other lock of this database uses.
+_RESUMED_RUN_LOCK = 0x5EED_0001
 
 
 def metric_keys_resolve(names: list[str]) -> list[int]:
@@ -52,15 +55,20 @@ class IngestResult:
     batch_id: uuid.UUID
     stored: int
     duplicate: bool
+    already_stored: int = 0  # points of a resumed run at a (key, step) it had stored before
 
 
-def metrics_ingest(*, run_pk: int, batch: MetricBatch, run_ended: bool = False) -> IngestResult:
+def metrics_ingest(*, run_pk: int, batch: MetricBatch, run_ended: bool = False, resumed: bool = False) -> IngestResult:
     """Store a batch exactly once: batch row, COPY of the points and summary upsert in one transaction.
 
     The batch row goes first: a concurrent upload of the same batch blocks on its unique
     index until this transaction ends, then sees the conflict and stores nothing. Points of a
     run that is no longer running (`run_ended`: a late upload or a replay) make its overviews
     out of date, so the same transaction queues their rebuild.
+
+    A `resumed` run (resume.py) has a training loop that restarted and may log steps again:
+    its points at a (key, step) already stored are left out and counted in `already_stored`.
+    Only resumed runs pay for that check; the others keep the plain append path.
     """
     with transaction.atomic():
         # Claim first: a duplicate (or a reused batch_id with another body) adds no key names.
@@ -71,11 +79,52 @@ def metrics_ingest(*, run_pk: int, batch: MetricBatch, run_ended: bool = False) 
         # summaries contiguous slices; lexsort is stable, so among equal steps the later point wins.
         order = np.lexsort((batch.steps, key_ids))
         key_ids, steps, values, times = key_ids[order], batch.steps[order], batch.values[order], batch.times[order]
+        already_stored = 0
+        if resumed:
+            fresh = ~_stored_mask(run_pk=run_pk, key_ids=key_ids, steps=steps)
+            already_stored = len(steps) - int(fresh.sum())
+            if already_stored:
+                key_ids, steps, values, times = key_ids[fresh], steps[fresh], values[fresh], times[fresh]
         points.points_insert(run_pk=run_pk, key_ids=key_ids, steps=steps, values=values, times=times)
         _summaries_upsert(run_pk=run_pk, key_ids=key_ids, steps=steps, values=values)
         if run_ended:
             overviews_mark(run_pks=[run_pk])
-    return IngestResult(batch.batch_id, len(batch), False)
+    return IngestResult(batch.batch_id, len(steps), False, already_stored)
+
+
+def _stored_mask(*, run_pk: int, key_ids: npt.NDArray[np.int32], steps: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Which points of a batch (sorted by key, step) are at a (key, step) the run has stored.
+
+    Takes a transaction-level advisory lock on the run first, so two batches of one resumed run
+    (the restarted process and a `seedboard sync` of the old one's spool) check and insert one
+    after the other and cannot both store a step. Only the stored points inside each key's
+    [first_step, last_step] summary range are read: a resumed loop logging new steps past the
+    last stored one reads no points at all.
+    """
+    stored = np.zeros(len(steps), dtype=bool)
+    if not len(steps):
+        return stored
+    if points.is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_RESUMED_RUN_LOCK, run_pk % 2**31])
+    starts = np.flatnonzero(np.r_[True, key_ids[1:] != key_ids[:-1]])
+    ends = np.r_[starts[1:], len(steps)]
+    summaries = MetricSummary.objects.filter(run_id=run_pk, key_id__in=key_ids[starts].tolist())
+    extents = {key: (first, last) for key, first, last in summaries.values_list("key_id", "first_step", "last_step")}
+    ranges = []
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        extent = extents.get(int(key_ids[start]))
+        if extent is None:
+            continue
+        low, high = max(int(steps[start]), extent[0]), min(int(steps[end - 1]), extent[1])
+        if low <= high:
+            ranges.append((int(key_ids[start]), low, high))
+    found = points.points_read_ranges_grouped(by="key_id", other=run_pk, ranges=ranges)
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        series = found.get(int(key_ids[start]))
+        if series is not None and len(series):
+            stored[start:end] = np.isin(steps[start:end], series.steps)
+    return stored
 
 
 def _batch_claim(*, run_pk: int, batch: MetricBatch) -> bool:

@@ -77,6 +77,9 @@ class Run(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Set when a client resumed the run (see resume.py): from then on ingestion rejects points
+    # at steps already stored, so a restarted training loop cannot store a step twice.
+    resumed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -107,6 +107,7 @@ def run_get(*, user: User, run_id: str | uuid.UUID, write: bool = False) -> Run:
 class RunRef(NamedTuple):
     pk: int
     status: str
+    resumed: bool = False  # a resumed run's batches are checked for steps already stored
 
 
 def run_ref_for_write(*, user: User, run_id: str) -> RunRef:
@@ -119,13 +120,13 @@ def run_ref_for_write(*, user: User, run_id: str) -> RunRef:
     found = (
         Run.objects.filter(uuid=run_uuid)
         .annotate(role=_role_of(user, OuterRef("project__team")))
-        .values_list("pk", "status", "role", "project__visibility")
+        .values_list("pk", "status", "role", "project__visibility", "resumed_at")
         .first()
     )
     role = project_role(found[2], found[3]) if found else None
     access_require(role, need="write", what=f"Run {run_uuid}")
     assert found is not None
-    return RunRef(int(found[0]), str(found[1]))
+    return RunRef(int(found[0]), str(found[1]), found[4] is not None)
 
 
 def run_uuid_parse(raw: str, field: str = "run") -> uuid.UUID:

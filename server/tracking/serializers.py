@@ -86,6 +86,30 @@ class RunCreateInput(StrictSerializer):
     status = serializers.ChoiceField(choices=Run.Status.choices, required=False, default=Run.Status.RUNNING)
 
 
+class RunResumeInput(StrictSerializer):
+    project = serializers.CharField(max_length=127, help_text="'team/project'; created on first use.")
+    mode = serializers.ChoiceField(
+        choices=["allow", "must", "never"],
+        required=False,
+        default="must",
+        help_text="must: the run has to exist; allow: resume it or create it with this id; never: the id has "
+        "to be new.",
+    )
+    name = serializers.CharField(max_length=250, required=False, allow_blank=True, default="")
+    model = serializers.CharField(max_length=200, help_text="Has to be the stored run's model.")
+    config = JSONObjectField(required=False, default=dict, help_text="Has to be the stored run's config.")
+    seed = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=-INT64, max_value=INT64 - 1,
+        help_text="Has to be the stored run's seed.",
+    )  # fmt: skip
+    task = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    tags = TagsField(required=False, default=list)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=100_000, trim_whitespace=False
+    )
+    metadata = JSONObjectField(required=False, default=dict)
+
+
 class RunUpdateInput(StrictSerializer):
     status = serializers.ChoiceField(choices=Run.Status.choices, required=False)
     summary = JSONObjectField(required=False, help_text="Merged into the stored summary; null removes a key.")
@@ -140,6 +164,10 @@ class RunDetailOutput(RunOutput):
     metrics = serializers.DictField(child=MetricSummaryOutput(), help_text="Per-key summaries of the logged metrics.")
 
 
+class RunResumeOutput(RunDetailOutput):
+    resumed = serializers.BooleanField(help_text="True: an existing run was resumed; false: it was created.")
+
+
 class RunMetricsField(serializers.DictField):  # type: ignore[type-arg]
     """A run's summaries from the context's `metric_summaries`, {run pk: {key: summary}}, read
     for the whole page in one query; left out of the output when the context has none."""
@@ -192,6 +220,9 @@ class MetricBatchOutput(serializers.Serializer):  # type: ignore[type-arg]
     batch_id = serializers.UUIDField()
     stored = serializers.IntegerField()
     duplicate = serializers.BooleanField()
+    already_stored = serializers.IntegerField(
+        help_text="Points left out because a resumed run already stored their (key, step); 0 for other runs."
+    )
 
 
 class SeriesOutput(serializers.Serializer):  # type: ignore[type-arg]

@@ -194,8 +194,8 @@ def run_create(
     is tried first: a new id (the common case) costs no lookup, a repeated one fails on the
     unique index and is then fetched.
     """
-    if seed is None and isinstance(config.get("seed"), int) and not isinstance(config.get("seed"), bool):
-        seed = config["seed"]
+    if seed is None:
+        seed = seed_from_config(config)
     run_uuid = run_id or uuid.uuid4()
     now = timezone.now()
     try:
@@ -220,14 +220,20 @@ def run_create(
             )
     except IntegrityError:
         # A retry, or two requests racing with the same client id.
-        existing = _run_with_id(run_id=run_uuid, project=project)
+        existing = run_with_id(run_id=run_uuid, project=project)
         if existing is None:
             raise
         return existing, False
     return run, True
 
 
-def _run_with_id(*, run_id: uuid.UUID, project: Project) -> Run | None:
+def seed_from_config(config: dict[str, Any]) -> int | None:
+    """The seed of a run created without one: an integer `seed` at the top of its config."""
+    seed = config.get("seed")
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def run_with_id(*, run_id: uuid.UUID, project: Project) -> Run | None:
     existing = Run.objects.select_related("project__team", "variant").filter(uuid=run_id).first()
     if existing is not None and existing.project_id != project.pk:
         raise Conflict(f"Run id {run_id} is already used by another project.", field="id")
@@ -242,9 +248,11 @@ def run_update(
     tags: list[str] | None = None,
     notes: str | None = None,
     name: str | None = None,
+    metadata: dict[str, Any] | None = None,
     heartbeat: bool = False,
 ) -> Run:
-    """Apply a partial update. `summary` is merged; a None value removes its key."""
+    """Apply a partial update. `summary` is merged; a None value removes its key; `metadata`
+    replaces the run's metadata."""
     now = timezone.now()
     changes: dict[str, Any] = {}
     with transaction.atomic():
@@ -267,7 +275,9 @@ def run_update(
                     merged[key] = value
             json_size_check(merged, field="summary")  # bounds the merged document, not just this update
             changes["summary"] = merged
-        for field, value in (("tags", tags), ("notes", notes), ("name", name)):
+        if metadata is not None:
+            json_size_check(metadata, field="metadata")
+        for field, value in (("tags", tags), ("notes", notes), ("name", name), ("metadata", metadata)):
             if value is not None:
                 changes[field] = value
         if heartbeat or status == Run.Status.RUNNING:
@@ -276,10 +286,27 @@ def run_update(
             Run.objects.filter(pk=run.pk).update(**changes)
         if current_status == Run.Status.RUNNING and changes.get("status", current_status) != Run.Status.RUNNING:
             overviews_mark(run_pks=[run.pk])  # its series are complete (for now): build their overviews
-            _after_commit("seedboard.run_chart_prepare", run.pk)  # the run page's chart, drawn ahead
     run.status, run.summary = current_status, current_summary
     for field, value in changes.items():
         setattr(run, field, value)
+    return run
+
+
+def run_definition_set(*, run: Run, model: str, config: dict[str, Any], seed: int | None) -> Run:
+    """Change what defines a run's variant (model, config, seed) and move it to that variant.
+
+    For clients that send hyperparameters after creating the run (MLflow logs params as they
+    come). A variant that no run belongs to any more is deleted, as a regrouping does.
+    """
+    if (run.model, run.config, run.seed) == (model, config, seed):
+        return run
+    with transaction.atomic():
+        previous_variant_id = run.variant_id
+        variant = variant_get_or_create(project=run.project, model=model, config=config)
+        Run.objects.filter(pk=run.pk).update(model=model, config=config, seed=seed, variant=variant)
+        if variant.pk != previous_variant_id:
+            Variant.objects.filter(pk=previous_variant_id, runs__isnull=True).delete()
+    run.model, run.config, run.seed, run.variant = model, config, seed, variant
     return run
 
 
@@ -328,15 +355,9 @@ def _build_on_commit(run_pk: int) -> None:
     robust: a broker outage must not fail the request that stored the data; the OverviewBuild
     row stays and `overviews_requeue` sends it later.
     """
-    _after_commit("seedboard.overviews_build", run_pk)
-
-
-def _after_commit(task_name: str, run_pk: int) -> None:
-    """Queue the task for the run once the current transaction commits; a broker outage does not
-    fail the request (robust), and a lost message costs only time."""
 
     def send_task() -> None:
-        enqueue(task_name, run_pk)
+        enqueue("seedboard.overviews_build", run_pk)
 
     transaction.on_commit(send_task, robust=True)
 

@@ -9,5 +9,6 @@ urlpatterns = [
     path("projects/<str:team>/<str:project>/export/", apis.ProjectExportApi.as_view(), name="project-export"),
     path("runs/", apis.RunListCreateApi.as_view(), name="runs"),
     path("runs/<str:run_id>/", apis.RunDetailApi.as_view(), name="run-detail"),
+    path("runs/<str:run_id>/resume/", apis.RunResumeApi.as_view(), name="run-resume"),
     path("runs/<str:run_id>/metrics/", apis.RunMetricsApi.as_view(), name="run-metrics"),
 ]

@@ -1,8 +1,8 @@
 """The run page's history chart: its URL state, and its spec built once per state of the data.
 
 The spec is cached under a digest of what it is drawn from (`chart_cache`): the shown series'
-summaries, their goals and the choices. When a run ends, a worker draws its default view
-(`history_prepare`), so the first visit to a finished run reads it from the cache.
+summaries, their goals and the choices, so a finished run is drawn once and a running one
+again only when it has new points.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from django.http import HttpRequest
 from server.core.errors import InvalidInput
 from server.tracking.batches import MAX_STEP
 from server.tracking.models import Run
-from server.tracking.selectors import run_metric_summaries
 from server.web import page_selectors
 from server.web.chart_cache import cached_spec_json
 from server.web.charts import curves
@@ -102,12 +101,3 @@ def history_spec_json(
         "choices": [choices.x, choices.log, choices.smooth, choices.min_step, choices.max_step],
     }
     return charts, cached_spec_json("run-history", drawn_from, build)
-
-
-def history_prepare(*, run_pk: int) -> bool:
-    """Draw a run's default chart into the cache (a worker, when the run ends); False when the run is gone."""
-    run = Run.objects.select_related("project").filter(pk=run_pk).first()
-    if run is None:
-        return False
-    history_spec_json(run=run, summaries=run_metric_summaries(run=run), keys=[], choices=DEFAULT_CHOICES)
-    return True

@@ -18,41 +18,21 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
-from server.accounts.services import token_create_for
-from tests.conftest import database_url
-from tests.live_server import REPO, ServerProcess, free_port
+from tests.conftest import live_server_process
+from tests.live_server import REPO, ServerProcess
 
 SDK_SRC = REPO / "clients" / "python_sdk" / "src"
 
 
 @pytest.fixture(scope="module")
 def live(django_db_setup: None, django_db_blocker) -> Iterator[ServerProcess]:
-    with django_db_blocker.unblock():
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "SEEDBOARD_THROTTLE_ENABLED": "false",
-            "DJANGO_SETTINGS_MODULE": "server.settings",
-        }
-        server = ServerProcess(
-            url=f"http://127.0.0.1:{port}",
-            token=token_create_for(team_slug="acme", username="alice"),
-            other_token=token_create_for(team_slug="rival", username="mallory"),
-            port=port,
-            env=env,
-        )
-        server.start()
-        try:
+    try:
+        with live_server_process(django_db_blocker.unblock) as server:
             yield server
-        finally:
-            server.stop()
-            # What TransactionTestCase does after each test, plus the points table (no model).
+    finally:
+        with django_db_blocker.unblock():  # what TransactionTestCase does after each test
             call_command("flush", interactive=False, verbosity=0)
-            with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM tracking_metric_point")
 
 
 @pytest.fixture

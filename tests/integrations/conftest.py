@@ -6,7 +6,6 @@ the framework's import) instead of starting one each, as tests/conftest.py's doe
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +14,9 @@ from typing import Any
 import pytest
 import seedboard
 from django.core.management import call_command
-from django.db import connection
 
-from server.accounts.services import token_create_for
-from tests.conftest import database_url
-from tests.live_server import ServerProcess, free_port
+from tests.conftest import live_server_process
+from tests.live_server import ServerProcess
 
 SDK_VARIABLES = ("URL", "TOKEN", "TOKEN_FILE", "MODE", "DIR", "FLUSH_TIMEOUT", "PROJECT")
 HERE = Path(__file__).parent
@@ -36,22 +33,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="module")
 def module_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[ServerProcess]:
     """A live server for the whole module, on the test database (emptied afterwards)."""
-    with django_db_blocker.unblock():
-        token = token_create_for(team_slug="acme", username="alice")
-        other_token = token_create_for(team_slug="rival", username="mallory")
-        url = database_url()
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "SEEDBOARD_THROTTLE_ENABLED": "false"}
-    env["DJANGO_SETTINGS_MODULE"] = "server.settings"
-    server = ServerProcess(url=f"http://127.0.0.1:{port}", token=token, other_token=other_token, port=port, env=env)
-    server.start()
     try:
-        yield server
+        with live_server_process(django_db_blocker.unblock) as server:
+            yield server
     finally:
-        server.stop()
         with django_db_blocker.unblock():
-            with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM tracking_metric_point")
             call_command("flush", interactive=False, verbosity=0)
 
 

@@ -169,6 +169,7 @@ class Entry:
     rule: dict[str, Any]
     build: Build
     api: bool = True
+    mlflow: bool = False  # errors in MLflow's shape, {"error_code", "message"} (server/mlflow_compat)
 
 
 def api(method: str, path: Callable[[World, str], str], body: Callable[[World, str], Any] | None = None) -> Build:
@@ -236,6 +237,14 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     ("run-detail", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/runs/{w.run_id(c)}/")),
     ("run-detail", "PATCH"): Entry(
         PROJECT_WRITE, api("PATCH", lambda w, c: f"/api/v1/runs/{w.run_id(c)}/", lambda w, c: {"tags": [c]})
+    ),
+    ("run-resume", "POST"): Entry(
+        PROJECT_WRITE,
+        api(
+            "POST",
+            lambda w, c: f"/api/v1/runs/{w.run_id(c)}/resume/",
+            lambda w, c: {"project": w.path(c), "model": "m", "seed": 0, "config": {"lr": 0.1}, "mode": "must"},
+        ),
     ),
     ("run-metrics", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/runs/{w.run_id(c)}/metrics/")),
     ("run-metrics", "POST"): Entry(
@@ -392,6 +401,67 @@ ENTRIES: dict[tuple[str, str], Entry] = {
         api=False,
     ),
 }
+
+
+def _mlflow(method: str, endpoint: str, body: Callable[[World, str], Any] | None = None, query: str = "") -> Build:
+    """A request to the MLflow API (server/mlflow_compat); `query` and `body` may name {run}, {experiment}."""
+
+    def build(world: World, caller: str) -> Request:
+        fill = {"run": uuid.UUID(world.run_id(caller)).hex, "experiment": world.project(caller).pk,
+                "path": world.path(caller)}  # fmt: skip
+        path = f"/mlflow/api/2.0/mlflow/{endpoint}" + ("?" + query.format(**fill) if query else "")
+        return method, path, body(world, caller) if body else None
+
+    return build
+
+
+def _mlflow_tagged(world: World, caller: str) -> dict[str, Any]:
+    """A delete-tag body for a tag the caller's run has (set here, so each caller finds one)."""
+    run = world.runs["internal" if caller == "reader" else "private"]
+    run.refresh_from_db()
+    run.metadata = {**run.metadata, "mlflow": {"params": {}, "tags": {"doomed": "1"}}}
+    run.save(update_fields=["metadata"])
+    return {"run_id": run.uuid.hex, "key": "doomed"}
+
+
+def _run_body(**fields: Any) -> Callable[[World, str], Any]:
+    return lambda w, c: {"run_id": uuid.UUID(w.run_id(c)).hex, **fields}
+
+
+MLFLOW_ENTRIES: dict[tuple[str, str], Entry] = {
+    (f"mlflow-{name}", method): Entry(rule, build, mlflow=True)
+    for name, method, rule, build in [
+        ("experiments-create", "POST", SIGNED_IN | {"viewer": 403},
+         _mlflow("POST", "experiments/create", lambda w, c: {"name": f"e-{uuid.uuid4().hex[:8]}"})),
+        ("experiments-get", "GET", PROJECT_READ, _mlflow("GET", "experiments/get", query="experiment_id={experiment}")),
+        ("experiments-get-by-name", "GET", PROJECT_READ,
+         _mlflow("GET", "experiments/get-by-name", query="experiment_name={path}")),
+        ("experiments-search", "POST", SIGNED_IN, _mlflow("POST", "experiments/search", lambda w, c: {})),
+        ("runs-create", "POST", PROJECT_WRITE,
+         _mlflow("POST", "runs/create", lambda w, c: {"experiment_id": str(w.project(c).pk)})),
+        ("runs-get", "GET", PROJECT_READ, _mlflow("GET", "runs/get", query="run_id={run}")),
+        ("runs-update", "POST", PROJECT_WRITE, _mlflow("POST", "runs/update", _run_body(run_name="renamed"))),
+        ("runs-delete", "POST", PROJECT_WRITE, _mlflow("POST", "runs/delete", _run_body())),
+        ("runs-restore", "POST", PROJECT_WRITE, _mlflow("POST", "runs/restore", _run_body())),
+        ("runs-search", "POST", PROJECT_READ,
+         _mlflow("POST", "runs/search", lambda w, c: {"experiment_ids": [str(w.project(c).pk)]})),
+        ("runs-log-metric", "POST", PROJECT_WRITE,
+         _mlflow("POST", "runs/log-metric", _run_body(key="acc", value=0.5, timestamp=0, step=1))),
+        ("runs-log-parameter", "POST", PROJECT_WRITE,
+         _mlflow("POST", "runs/log-parameter", lambda w, c: _run_body(key=f"p-{c}", value="1")(w, c))),
+        ("runs-log-batch", "POST", PROJECT_WRITE,
+         _mlflow("POST", "runs/log-batch", _run_body(metrics=[{"key": "acc", "value": 0.5, "step": 2}]))),
+        ("runs-set-tag", "POST", PROJECT_WRITE, _mlflow("POST", "runs/set-tag", _run_body(key="t", value="v"))),
+        ("runs-delete-tag", "POST", PROJECT_WRITE, _mlflow("POST", "runs/delete-tag", _mlflow_tagged)),
+        ("runs-log-inputs", "POST", PROJECT_WRITE, _mlflow("POST", "runs/log-inputs", _run_body(datasets=[]))),
+        ("metrics-get-history", "GET", PROJECT_READ,
+         _mlflow("GET", "metrics/get-history", query="run_id={run}&metric_key=acc")),
+        # What Seedboard does not serve (artifacts, models, traces...): ENDPOINT_NOT_FOUND for anyone.
+        ("not-found", "GET", dict.fromkeys(CALLERS, 404), _mlflow("GET", "artifacts/list", query="run_id={run}")),
+    ]
+}  # fmt: skip
+ENTRIES.update(MLFLOW_ENTRIES)
+
 # Not Seedboard's to guard: Django's admin site (staff sign-in of its own).
 SKIPPED_PREFIXES = ("admin/",)
 
@@ -411,8 +481,12 @@ def _routes() -> set[tuple[str, str]]:
             elif isinstance(pattern, URLPattern):
                 name = f"{namespace}{pattern.name}"
                 view_class = getattr(pattern.callback, "view_class", None)
+                # A view may be limited to some of its methods by as_view(http_method_names=...).
+                allowed = getattr(pattern.callback, "view_initkwargs", {}).get("http_method_names")
                 methods = [
-                    m for m in ("get", "post", "put", "patch", "delete") if view_class and hasattr(view_class, m)
+                    m
+                    for m in ("get", "post", "put", "patch", "delete")
+                    if view_class and hasattr(view_class, m) and (allowed is None or m in allowed)
                 ]
                 if view_class is None or not methods or name.startswith("web:"):
                     methods = [m.lower() for (n, m) in ENTRIES if n == name] or ["get"]
@@ -467,4 +541,7 @@ def test_each_caller_gets_what_the_rule_says(world: World, route: tuple[str, str
             and response.status_code >= 400
             and response.get("Content-Type", "").startswith("application/json")
         ):
-            assert set(response.json()["error"]) == {"code", "message", "field"}
+            if entry.mlflow:
+                assert set(response.json()) == {"error_code", "message"}
+            else:
+                assert set(response.json()["error"]) == {"code", "message", "field"}

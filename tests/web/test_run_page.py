@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Any
 
 import pytest
 from django.test import Client
 
 from server.accounts.models import Team
-from server.tracking import ingestion, points
+from server.tracking import ingestion
 from server.tracking import services as tracking_services
 from server.tracking.batches import batch_parse
 from server.tracking.models import Run
 from server.web.page_selectors import RUN_MAX_CHART_KEYS, RUN_MAX_POINTS
-from tests.stats.conftest import eager_tasks, log_run  # noqa: F401 (a fixture)
+from tests.stats.conftest import log_run
 
 pytestmark = pytest.mark.django_db
 
@@ -221,18 +220,3 @@ def test_the_chart_of_a_running_run_shows_the_points_logged_since_it_was_last_dr
     batch = batch_parse({"batch_id": str(uuid.uuid4()), "points": one_more}, max_points=10)
     ingestion.metrics_ingest(run_pk=running.pk, batch=batch)
     assert drawn_steps() == [0, 1, 2]
-
-
-@pytest.mark.usefixtures("eager_tasks")
-def test_a_run_that_ends_has_its_chart_drawn_ahead_by_a_worker(
-    alice: Client, two_teams: object, django_capture_on_commit_callbacks: Any
-) -> None:
-    project = tracking_services.project_get_or_create(team=Team.objects.get(slug="acme"), slug="ending-study")
-    running = log_run(project, points={"val/acc": [0.5, 0.6, 0.7]}, status=Run.Status.RUNNING)
-    with django_capture_on_commit_callbacks(execute=True):
-        tracking_services.run_update(run=running, status=Run.Status.FINISHED)
-    points.points_delete_for_runs(run_pks=[running.pk])  # from now on only the drawing made ahead has them
-
-    body = alice.get(f"/runs/{running.uuid}/").content.decode()
-    drawn = [row for data in dict(_chart(body, "chart-run-history")["datasets"]).values() for row in data]  # type: ignore[call-overload]
-    assert sorted(row["step"] for row in drawn) == [0, 1, 2]

@@ -443,6 +443,7 @@ class Api(AccessApi):
         params: list[tuple[str, Any]] = [("metric", _text("metric", metric))]
         if task is not None:
             params.append(("task", task))
+        params.append(("include", "charts"))  # the notebook display's chart (see display.py)
         body = self._client.get(project_endpoint(project, "variants/"), params=params)
         return VariantList(self._follow(body), meta=_meta(body))
 
@@ -471,6 +472,7 @@ class Api(AccessApi):
         if task is not None:
             params.append(("task", task))
         params.append(("points", points))
+        params.append(("include", "charts"))
         body = self._client.get(project_endpoint(project, "curves/"), params=params)
         return CurveList(body.get("curves") or [], meta=_meta(body))
 
@@ -579,9 +581,9 @@ class Api(AccessApi):
         comparison = self._comparison(self._client.post("comparisons/", json=body))
         if not wait:
             return comparison
-        return _wait_fresh(
+        fresh = _wait_fresh(
             comparison,
-            lambda: self.comparison(comparison.id),
+            lambda: self._comparison_get(comparison.id, charts=False),
             deadline=deadline,
             timeout=timeout,
             poll_interval=poll_interval,
@@ -591,11 +593,16 @@ class Api(AccessApi):
                 f"Api.comparison({comparison.id!r})"
             ),
         )
+        return self.comparison(fresh.id)  # the polls leave the charts out; the answer has them
 
     def comparison(self, comparison_id: str) -> Comparison:
         """A saved comparison, as it is now (see ``status``)."""
+        return self._comparison_get(comparison_id, charts=True)
+
+    def _comparison_get(self, comparison_id: str, *, charts: bool) -> Comparison:
         path = f"comparisons/{quote(_text('comparison_id', comparison_id), safe='')}/"
-        return self._comparison(self._client.get(path))
+        params = [("include", "charts")] if charts else []
+        return self._comparison(self._client.get(path, params=params))
 
     def comparisons(self, project: str) -> list[Comparison]:
         """The caller's saved comparisons that involve `project`."""

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .display import Chart, mimebundle, table_html
 from .encoding import decode_value
 
 if TYPE_CHECKING:  # pandas is an optional extra
@@ -63,6 +64,37 @@ def _float(value: Any) -> float:
 def _wire_float(value: Any) -> float:
     """A metric value as sent (a number, "NaN", "Infinity", "-Infinity" or null) as a float."""
     return math.nan if value is None else decode_value(value)
+
+
+class _Displayed:
+    """Display in a notebook: the server's first chart, an HTML table as the fallback."""
+
+    _TABLE_COLUMNS: tuple[str, ...] = ()
+
+    def _charts(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _table_records(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _title(self) -> str:
+        return repr(self)
+
+    @property
+    def charts(self) -> dict[str, Any]:
+        """The web UI's charts of this result as Vega-Lite specs, by name ({} without them)."""
+        return dict(self._charts() or {})
+
+    def chart(self, name: str) -> Chart:
+        """One chart by name (see `charts`), which displays itself in a notebook."""
+        charts = self.charts
+        if name not in charts:
+            raise KeyError(f"no chart {name!r}; this result has {sorted(charts)}")
+        return Chart(name, charts[name])
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        table = table_html(self._table_records(), self._TABLE_COLUMNS, self._title())
+        return mimebundle(self._title(), table, self.charts)
 
 
 class RecordList(list[dict[str, Any]]):
@@ -118,13 +150,24 @@ class RunList(RecordList):
         return frame
 
 
-class VariantList(RecordList):
+class VariantList(_Displayed, RecordList):
     """Per-variant seed statistics of one metric, one record per (variant, task).
 
     Each record has ``variant`` (fingerprint), ``model``, ``config``, ``task``, ``runs``,
     ``n``, ``n_failed``, ``mean``, ``std``, ``ci_low``, ``ci_high``... The attributes
     below say what the numbers are and how current they are.
     """
+
+    _TABLE_COLUMNS = ("variant", "model", "task", "n", "mean", "std", "ci_low", "ci_high")
+
+    def _charts(self) -> dict[str, Any]:
+        return dict(self.meta.get("charts") or {})
+
+    def _table_records(self) -> list[dict[str, Any]]:
+        return list(self)
+
+    def _title(self) -> str:
+        return f"seedboard variants of {self.metric!r} ({len(self)} rows, {self.status})"
 
     @property
     def metric(self) -> str | None:
@@ -167,13 +210,37 @@ class VariantList(RecordList):
         return self.meta.get("bootstrap_seed")
 
 
-class CurveList(RecordList):
+class CurveList(_Displayed, RecordList):
     """Aggregated learning curves, one record per (variant, task).
 
     Each record holds parallel lists ``steps``, ``mean``, ``std``, ``ci_low``,
     ``ci_high`` and ``n`` (seeds present at that step), plus ``intersection_low``/
     ``intersection_high`` (the step range every seed covers) and ``n_runs``.
     """
+
+    _TABLE_COLUMNS = ("variant", "task", "n_runs", "first_step", "last_step", "last_mean")
+
+    def _charts(self) -> dict[str, Any]:
+        return dict(self.meta.get("charts") or {})
+
+    def _table_records(self) -> list[dict[str, Any]]:
+        rows = []
+        for curve in self:
+            steps, means = curve.get("steps") or [], curve.get("mean") or []
+            rows.append(
+                {
+                    "variant": curve.get("variant"),
+                    "task": curve.get("task"),
+                    "n_runs": curve.get("n_runs"),
+                    "first_step": steps[0] if steps else None,
+                    "last_step": steps[-1] if steps else None,
+                    "last_mean": _float(means[-1]) if means else None,
+                }
+            )
+        return rows
+
+    def _title(self) -> str:
+        return f"seedboard curves of {self.metric!r} ({len(self)} curves)"
 
     @property
     def metric(self) -> str | None:
@@ -292,7 +359,7 @@ class History(dict[str, dict[str, list[Any]]]):
         return frame
 
 
-class Comparison(dict[str, Any]):
+class Comparison(_Displayed, dict[str, Any]):
     """A saved comparison: the body of ``GET /api/v1/comparisons/{id}/``.
 
     The dict holds every field the server sent; the properties below are shortcuts.
@@ -304,9 +371,17 @@ class Comparison(dict[str, Any]):
     ``benchmark`` the multi-task analysis when several tasks take part.
     """
 
+    _TABLE_COLUMNS = ("label", "model", "task", "n", "mean", "ci_low", "ci_high")
+
     def __init__(self, body: Mapping[str, Any], *, url: str | None = None) -> None:
         super().__init__(body)
         self._url = url
+
+    def _charts(self) -> dict[str, Any]:
+        return dict(self.get("charts") or {})
+
+    def _table_records(self) -> list[dict[str, Any]]:
+        return [dict(block) for block in self.get("variants") or []]
 
     def __repr__(self) -> str:
         return (

@@ -27,7 +27,7 @@ from .definitions import metric_definition
 from .encoding import jsonable
 from .errors import RateLimitError, ServerError, TransportError
 from .metadata import collect_metadata
-from .sender import Entry, Sender
+from .sender import Entry, Sender, resume_body
 from .spool import RunSpool
 from .summary import Summary
 
@@ -38,6 +38,7 @@ MAX_KEY_LENGTH = 250
 MAX_PENDING_POINTS = 1_000_000  # beyond this, log() spools synchronously (see _overflow)
 INIT_BUDGET = 5.0  # seconds init() may spend creating the run before deferring it
 STATUSES = ("finished", "failed", "crashed")
+RESUME_MODES = ("allow", "must", "never")
 _time = time.time
 
 
@@ -56,6 +57,8 @@ class FinishResult:
     points_rejected: int
     warnings: tuple[str, ...]
     spool_dir: str | None
+    #: Of the points sent, those a resumed run had stored already at their step (not stored again).
+    points_already_stored: int = 0
 
     @property
     def ok(self) -> bool:
@@ -79,6 +82,8 @@ class Run:
         settings: Settings,
         client: Client | None,
         created: bool,
+        resume: str | None = None,
+        record: Mapping[str, Any] | None = None,
     ) -> None:
         self._id = run_id
         self._project = project
@@ -88,6 +93,12 @@ class Run:
         self.summary = Summary()
         self._queue: deque[Entry] = deque()
         self._next_step = 0
+        # What the server said when the run was resumed: its last stored step per key.
+        self.resumed = bool(record and record.get("resumed"))
+        metrics = (record or {}).get("metrics") or {}
+        self.last_steps: dict[str, int] = {key: int(m["last_step"]) for key, m in metrics.items()}
+        if self.last_steps:
+            self._next_step = max(self.last_steps.values()) + 1
         # Written by the caller's thread only (log() is meant for one thread): points
         # appended before the last _make_room(), the room it granted, and what is left.
         self._logged_base = 0
@@ -106,12 +117,20 @@ class Run:
             create=create,
             summary=self.summary,
             created=created,
+            resume=resume,
         )
 
     @property
     def id(self) -> str:
         """The run's id (a UUID made by the client)."""
         return self._id
+
+    @property
+    def next_step(self) -> int:
+        """The step `log` uses when none is given: one past the last step logged, or, on a
+        resumed run, one past the last step the server had stored (of any key); 0 for a new run.
+        A resumed training loop starts there: ``for step in range(run.next_step, total)``."""
+        return self._next_step
 
     @property
     def project(self) -> str:
@@ -280,6 +299,7 @@ class Run:
             points_rejected=stats.rejected,
             warnings=tuple(stats.warnings) + extra,
             spool_dir=None,
+            points_already_stored=stats.already_stored,
         )
 
     def _report(self, status: str, thread_done: bool) -> FinishResult:
@@ -313,6 +333,7 @@ class Run:
             points_rejected=stats.rejected,
             warnings=tuple(stats.warnings) + tuple(notes),
             spool_dir=spool_dir,
+            points_already_stored=stats.already_stored,
         )
 
     def __enter__(self) -> Run:
@@ -366,16 +387,17 @@ def init(
     model: str,
     config: Mapping[str, Any] | None = None,
     seed: int | None = None,
-    task: str = "",
-    tags: Sequence[str] = (),
-    name: str = "",
-    notes: str = "",
+    task: str | None = None,
+    tags: Sequence[str] | None = None,
+    name: str | None = None,
+    notes: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     url: str | None = None,
     token: str | None = None,
     mode: str | None = None,
     dir: str | os.PathLike[str] | None = None,
     id: str | None = None,
+    resume: str | None = None,
     flush_timeout: float | None = None,
 ) -> Run:
     """Start a run and return it (use it as a context manager).
@@ -390,8 +412,16 @@ def init(
         url, token, mode, dir, flush_timeout: override ``SEEDBOARD_URL``, ``SEEDBOARD_TOKEN``,
             ``SEEDBOARD_MODE`` (``online``/``offline``), ``SEEDBOARD_DIR`` and
             ``SEEDBOARD_FLUSH_TIMEOUT``.
-        id: reuse a run id: resumes that run (or replays an offline one). Default: a new
-            UUID4.
+        id: the run's id, a UUID (default: ``SEEDBOARD_RUN_ID``, else a new UUID4). Reusing
+            an id without `resume` continues that run as a retry would (points are appended).
+        resume: continue a run after its process was preempted or crashed (default:
+            ``SEEDBOARD_RESUME``): ``"must"`` (the run `id` has to exist), ``"allow"`` (resume
+            it, or create it with that id), ``"never"`` (the id has to be new). A resumed run
+            is running again, `Run.next_step` is one past its last stored step, and points
+            logged again at steps it had stored are not stored twice (a warning counts them).
+            Model, seed and config have to be the stored run's.
+
+    Any optional argument may be given as None, meaning "not given".
 
     Raises:
         ConfigurationError: online mode without a URL or token.
@@ -403,6 +433,14 @@ def init(
     as soon as it answers, and the points wait in memory or in the spool meanwhile.
     """
     _check_project(project)
+    task, name, notes = task or "", name or "", notes or ""
+    tags = () if tags is None else tags
+    id = id if id is not None else _env("SEEDBOARD_RUN_ID")
+    resume = resume if resume is not None else _env("SEEDBOARD_RESUME")
+    if resume is not None and resume not in RESUME_MODES:
+        raise ValueError(f"resume must be one of {RESUME_MODES}, got {resume!r}")
+    if resume == "must" and id is None:
+        raise ValueError("resume='must' needs the run's id (id= or SEEDBOARD_RUN_ID)")
     for label, text, limit in (("model", model, 200), ("task", task, 200), ("name", name, 250)):
         if not isinstance(text, str) or len(text) > limit:
             raise ValueError(f"{label} must be a str of at most {limit} characters")
@@ -433,10 +471,11 @@ def init(
     }
     client: Client | None = None
     created = False
+    record: Any = None
     if settings.mode == "online":
         server_url, server_token = settings.server()
         client = Client(server_url, server_token)
-        created = _create(client, create, resume=id is not None)
+        created, record = _create(client, create, resume=resume, reused_id=id is not None)
     run = Run(
         run_id=run_id,
         project=project,
@@ -444,18 +483,28 @@ def init(
         settings=settings,
         client=client,
         created=created,
+        resume=resume,
+        record=record if isinstance(record, dict) else None,
     )
     run._sender.start()
     hooks.register(run)
     return run
 
 
-def _create(client: Client, create: dict[str, Any], *, resume: bool) -> bool:
-    """POST the run; False (with a warning) when the server is unreachable for now."""
+def _create(
+    client: Client, create: dict[str, Any], *, resume: str | None, reused_id: bool
+) -> tuple[bool, Any]:
+    """POST the run (or resume it); (created, the server's record), or (False, None) with a
+    warning when the server is unreachable for now."""
     deadline = time.monotonic() + INIT_BUDGET
     try:
-        record = client.post("runs/", json=create, deadline=deadline)
-        if resume and isinstance(record, dict) and record.get("status") != "running":
+        if resume is not None:
+            body = resume_body(create, resume)
+            record = client.post(f"runs/{create['id']}/resume/", json=body, deadline=deadline)
+        else:
+            record = client.post("runs/", json=create, deadline=deadline)
+        stopped = isinstance(record, dict) and record.get("status") != "running"
+        if resume is None and reused_id and stopped:
             client.patch(f"runs/{create['id']}/", json={"status": "running"}, deadline=deadline)
     except (TransportError, ServerError, RateLimitError) as exc:
         warnings.warn(
@@ -464,8 +513,13 @@ def _create(client: Client, create: dict[str, Any], *, resume: bool) -> bool:
             RuntimeWarning,
             stacklevel=3,
         )
-        return False
+        return False, None
     except BaseException:
         client.close()
         raise
-    return True
+    return True, record
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None

@@ -43,7 +43,7 @@ from .spool import RunSpool
 from .summary import Summary
 from .sync import Upload, upload_batches
 
-__all__ = ["STOP", "Entry", "Sender", "SenderStats"]
+__all__ = ["STOP", "Entry", "Sender", "SenderStats", "resume_body"]
 
 log = logging.getLogger("seedboard")
 
@@ -61,6 +61,13 @@ _KEEP_FOR_LATER = (
 )
 
 
+def resume_body(create: dict[str, Any], mode: str) -> dict[str, Any]:
+    """The body of ``POST runs/{id}/resume/``: the create body, with the mode, no id or status."""
+    body = {name: value for name, value in create.items() if name not in ("id", "status")}
+    body["mode"] = mode
+    return body
+
+
 @dataclass
 class SenderStats:
     """Counters reported by `Run.finish` (points, not requests)."""
@@ -68,6 +75,7 @@ class SenderStats:
     sent: int = 0
     spooled: int = 0
     rejected: int = 0
+    already_stored: int = 0  # sent to a resumed run at steps it had stored: not stored again
     warnings: list[str] = field(default_factory=list)
 
 
@@ -93,8 +101,10 @@ class Sender:
         created: bool,
         batcher: Batcher | None = None,
         definitions: PendingDefinitions | None = None,
+        resume: str | None = None,
     ) -> None:
         self.run_id = run_id
+        self.resume = resume  # a resume mode: the run is created through runs/{id}/resume/
         self.queue = queue
         self.client = client
         self.spool = spool
@@ -277,7 +287,11 @@ class Sender:
         if self.created:
             return True
         try:
-            self._call("POST", "runs/", json=self.create)
+            if self.resume is not None:
+                body = resume_body(self.create, self.resume)
+                self._call("POST", f"runs/{self.run_id}/resume/", json=body)
+            else:
+                self._call("POST", "runs/", json=self.create)
         except _KEEP_FOR_LATER:
             return False
         except APIError as exc:  # e.g. 409: the id is taken elsewhere; sync will report it
@@ -310,6 +324,21 @@ class Sender:
                 self.stats.sent += batch.points
             if isinstance(answer, dict) and answer.get("duplicate"):
                 log.debug("batch %s was already stored", batch.batch_id)
+            if isinstance(answer, dict) and answer.get("already_stored"):
+                self._already_stored(int(answer["already_stored"]))
+
+    def _already_stored(self, points: int) -> None:
+        with self._lock:
+            first = self.stats.already_stored == 0
+            self.stats.already_stored += points
+        if first:  # once: a resumed loop that went back re-logs every point of those steps
+            warnings.warn(
+                f"seedboard: {points} point(s) were logged again at steps that resumed run "
+                f"{self.run_id} had stored already; the server kept the stored ones (the count "
+                "of all such points is in finish()'s result)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
     def _push_state(self, *, heartbeat: bool) -> None:
         changes = self.summary.take_changes()
