@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,9 +13,12 @@ SDK = Path(__file__).resolve().parents[2] / "clients" / "python_sdk"
 
 
 def test_the_sdk_wheel_carries_its_license_classifiers_and_readme(tmp_path: Path) -> None:
+    # Built from a copy: setuptools leaves a build/ folder next to the sources it builds.
+    source = tmp_path / "python_sdk"
+    shutil.copytree(SDK, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     # Build isolation fetches setuptools>=77 (license expressions) when the environment's is older.
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(SDK)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr[-2000:]
