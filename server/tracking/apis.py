@@ -43,6 +43,8 @@ from server.tracking.serializers import (
     RunResumeInput,
     RunResumeOutput,
     RunUpdateInput,
+    VariantOutput,
+    VariantPageOutput,
 )
 
 DEFAULT_PAGE_SIZE = 50
@@ -363,3 +365,31 @@ class ProjectExportApi(APIView):
             runs = runs.filter(uuid__in=[selectors.run_uuid_parse(r) for r in run_ids])
         export = exports.export_prepare(runs=runs, keys=request.query_params.getlist("key"))
         return export_response(export, fmt, f"{found.team.slug}-{found.slug}")
+
+
+class VariantListApi(APIView):
+    @extend_schema(
+        operation_id="variants_list",
+        parameters=[
+            OpenApiParameter("project", str, required=True, description="'team/project'"),
+            OpenApiParameter("model", str),
+            *PAGE_PARAMETERS,
+        ],
+        responses={200: VariantPageOutput, **ERRORS},
+        description="A project's variants, oldest first, each with its label (the config values that tell it "
+        "from the project's other variants of its model) and its number of runs.",
+    )
+    def get(self, request: Request) -> Response:
+        path = request.query_params.get("project")
+        if not path:
+            raise InvalidInput("project: required, as 'team/project'", field="project")
+        team_slug, project_slug = selectors.project_path_split(path)
+        project = selectors.project_get(user=request_user(request), team_slug=team_slug, project_slug=project_slug)
+        variants = selectors.variant_list(project=project, model=request.query_params.get("model"))
+        page, cursor = keyset_page(
+            variants, descending=False, cursor=request.query_params.get("cursor"), page_size=_page_size(request)
+        )
+        labels = selectors.variant_labels_for(project=project, variants=page)
+        for variant in page:
+            variant.label = labels[variant.fingerprint]  # type: ignore[attr-defined]
+        return Response({"next": next_link(request, cursor), "results": VariantOutput(page, many=True).data})

@@ -65,3 +65,21 @@ def test_limit_is_an_alias_of_page_size_in_the_run_list(api: Any) -> None:
     assert len(page["results"]) == 2 and page["next"] is not None
     assert len(api.get("/api/v1/runs/", {"project": "acme/limited", "limit": 2, "page_size": 3}).json()["results"]) == 3
     assert api.get("/api/v1/runs/", {"project": "acme/limited", "limit": 0}).status_code == 400
+
+
+def test_the_variant_list_names_each_variant_by_the_keys_that_differ(api: Any) -> None:
+    demo = {"batch_size": 128, "data": {"augment": "crop+flip"}}
+    for lr in (0.01, 0.1):
+        for seed in range(2):
+            body = {"project": "acme/variants", "model": "resnet18", "seed": seed, "config": {"lr": lr, **demo}}
+            api.post("/api/v1/runs/", body, format="json")
+    api.post("/api/v1/runs/", {"project": "acme/variants", "model": "vit", "config": {"lr": 0.1}}, format="json")
+
+    first = api.get("/api/v1/variants/", {"project": "acme/variants", "limit": 2}).json()
+    rest = api.get(first["next"]).json()
+    variants = first["results"] + rest["results"]
+
+    assert [v["label"] for v in variants] == ["resnet18 (lr=0.01)", "resnet18 (lr=0.1)", "vit"]
+    assert [v["n_runs"] for v in variants] == [2, 2, 1] and rest["next"] is None
+    only = api.get("/api/v1/variants/", {"project": "acme/variants", "model": "vit"}).json()["results"]
+    assert [v["model"] for v in only] == ["vit"]
