@@ -28,8 +28,11 @@ install: $(VENV)/.installed
 # A developer's machine keeps a generated SECRET_KEY in var/; production must set one.
 LOCAL := SEEDBOARD_LOCAL_SECRET_KEY=true
 
+# `make run PORT=8001` when port 8000 is taken.
+PORT ?= 8000
+
 run: $(VENV)/.installed
-	$(LOCAL) $(PY) manage.py up
+	$(LOCAL) $(PY) manage.py up --port $(PORT)
 
 test: $(VENV)/.installed
 	$(LOCAL) DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)

@@ -12,8 +12,8 @@ from django.db.models import Count, F, Q, QuerySet
 from server.accounts.selectors import ROLES_FOR
 from server.benchmarks.models import Benchmark, Leaderboard, Submission
 from server.core.errors import NotFound
-from server.stats import verdicts
 from server.tracking import selectors as tracking_selectors
+from server.tracking.labels import variant_labels
 from server.tracking.models import Run, Variant
 
 
@@ -135,7 +135,7 @@ def submission_choices(*, user: User, benchmark: Benchmark) -> list[dict[str, An
     choices = []
     for project in writable:
         members = [(fingerprint, model, config) for pid, fingerprint, model, config in rows if pid == project.pk]
-        labels = verdicts.variant_labels(members)
+        labels = variant_labels(members)
         if members:
             choices.append(
                 {

@@ -25,9 +25,10 @@ from server.analysis import METHOD_VERSION
 from server.benchmarks import leaderboard as board
 from server.benchmarks.models import Benchmark, Leaderboard, Submission
 from server.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from server.stats import compute, recompute, scores, verdicts
+from server.stats import compute, recompute, scores
 from server.stats.models import Status
 from server.tracking import selectors as tracking_selectors
+from server.tracking.labels import variant_labels
 from server.tracking.models import Project, Variant
 from workers.queue import enqueue
 
@@ -194,7 +195,7 @@ def benchmark_rule(benchmark: Benchmark) -> scores.MetricRule:
 
 
 def _default_label(project: Project, variant: Variant) -> str:
-    """The variant's label among its project's variants of the same model (server/stats/verdicts.py)."""
+    """The variant's label among its project's variants of the same model (server/tracking/labels.py)."""
     siblings = list(
         Variant.objects.filter(project=project, model=variant.model)
         .order_by("pk")
@@ -202,7 +203,7 @@ def _default_label(project: Project, variant: Variant) -> str:
     )
     if variant.fingerprint not in {fingerprint for fingerprint, _, _ in siblings}:
         siblings.append((variant.fingerprint, variant.model, variant.config))
-    return verdicts.variant_labels(siblings)[variant.fingerprint]
+    return variant_labels(siblings)[variant.fingerprint]
 
 
 def submission_create(

@@ -5,6 +5,7 @@
     ├── PermissionDenied      403 permission_denied
     │   └── ReadOnlyToken     403 read_only_token     (a write with a `read` token)
     ├── NotFound              404 not_found           (also for objects the caller may not see)
+    │   └── UnknownMetric     404 unknown_metric      (a metric key never logged there; close matches named)
     ├── Conflict              409 conflict
     └── PayloadTooLarge       413 payload_too_large
 
@@ -53,6 +54,10 @@ class ReadOnlyToken(PermissionDenied):
 class NotFound(SeedboardError):
     status = 404
     code = "not_found"
+
+
+class UnknownMetric(NotFound):
+    code = "unknown_metric"
 
 
 class Conflict(SeedboardError):

@@ -173,7 +173,8 @@ class CurvesApi(APIView):
             INCLUDE_PARAMETER,
         ],
         responses={200: CurvesOutput, **ERRORS},
-        description="Learning curves of variants over their finished runs (at most 200 runs per request).",
+        description="Learning curves of variants over their finished runs (at most 200 runs per request). A metric no "
+        "run of the project logged answers 404 `unknown_metric`, naming the closest keys.",
     )
     def get(self, request: Request, team: str, project: str) -> Response:
         query = checked(CurvesQuery, request.query_params)

@@ -28,6 +28,7 @@ from server.analysis import (
 )
 from server.stats import verdicts
 from server.stats.scores import ScoreTable, State, VariantInfo
+from server.tracking.labels import variant_labels
 
 # MAX_ALL_PAIRS (server.analysis, 50): all k(k-1)/2 pairs up to this many variants, per task and
 # in the benchmark; beyond it every variant is compared with the baseline, or with the leader when
@@ -118,7 +119,7 @@ def variant_blocks(groups: Sequence[Group], *, seed: int, with_projects: bool = 
         n_failed={name: group.n_unscored for name, group in zip(names, groups, strict=True)},
         seed=seed,
     )
-    labels = verdicts.variant_labels([(group.variant, group.model, group.config) for group in groups])
+    labels = variant_labels([(group.variant, group.model, group.config) for group in groups])
     blocks = []
     for name, group in zip(names, groups, strict=True):
         block: dict[str, Any] = {
@@ -165,7 +166,7 @@ def comparison_payload(
     statistics stay in the metric's units.
     """
     tasks = sorted({group.task for group in groups})
-    labels = verdicts.variant_labels([(group.variant, group.model, group.config) for group in groups])
+    labels = variant_labels([(group.variant, group.model, group.config) for group in groups])
     warnings: list[str] = []
     pairs: list[dict[str, Any]] = []
     rankings: dict[str, dict[str, Any]] = {}

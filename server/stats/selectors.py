@@ -22,7 +22,7 @@ from server.stats import scores
 from server.stats.models import Comparison, MetricDefinition, MetricStats, VariantStatsResult
 from server.tracking import filters, points
 from server.tracking.models import MetricKey, MetricSummary, Project, Run, Variant
-from server.tracking.selectors import MAX_RUNS_PER_HISTORY
+from server.tracking.selectors import MAX_RUNS_PER_HISTORY, project_metric_unknown
 
 MAX_COMPARISON_VARIANTS = 500
 # Runs (not running) per tuning request: the curve is a (grid x trials) matrix product in the request.
@@ -86,7 +86,7 @@ def curves_aggregate(
     """
     key_id = _logged_key_id(project_id=project.pk, metric=metric)
     if key_id is None:
-        raise InvalidInput(f"metric: no run of {project.path} logged {metric!r}", field="metric")
+        raise project_metric_unknown(project=project, key=metric, field="metric")
     chosen = Variant.objects.filter(project=project)
     if variants:
         found = dict(chosen.filter(fingerprint__in=variants).values_list("fingerprint", "pk"))

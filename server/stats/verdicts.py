@@ -1,4 +1,4 @@
-"""Plain words for comparisons: short variant labels and one sentence per pair verdict.
+"""Plain words for comparisons: one sentence per pair verdict (labels: server/tracking/labels.py).
 
 The sentences follow STATISTICS.md §12.2: a winner only when the Holm-adjusted test says so;
 otherwise "no verdict", with what the seeds can detect and how many would be needed, never
@@ -7,46 +7,8 @@ otherwise "no verdict", with what the seeds can detect and how many would be nee
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
-
-MAX_LABEL_KEYS = 3
-
-
-def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in config.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(_flatten(value, f"{path}."))
-        else:
-            flat[path] = value
-    return flat
-
-
-def variant_labels(variants: Sequence[tuple[str, str, Mapping[str, Any]]]) -> dict[str, str]:
-    """Short names for (fingerprint, model, config) triples: the model plus the config values
-    that tell variants of the same model apart (at most a few; the fingerprint's start otherwise).
-    """
-    flat = {fingerprint: _flatten(config) for fingerprint, _, config in variants}
-    by_model: dict[str, list[str]] = {}
-    for fingerprint, model, _ in variants:
-        members = by_model.setdefault(model, [])
-        if fingerprint not in members:  # one variant on several tasks is still one variant
-            members.append(fingerprint)
-    labels: dict[str, str] = {}
-    for model, members in by_model.items():
-        if len(members) == 1:
-            labels[members[0]] = model
-            continue
-        keys = sorted({key for member in members for key in flat[member]})
-        differing = [key for key in keys if len({repr(flat[member].get(key)) for member in members}) > 1]
-        for member in members:
-            shown = ", ".join(f"{key}={flat[member].get(key)}" for key in differing[:MAX_LABEL_KEYS])
-            if len(differing) > MAX_LABEL_KEYS or not shown:
-                shown = f"{shown}, {member[:8]}" if shown else member[:8]
-            labels[member] = f"{model} ({shown})"
-    return labels
 
 
 def _num(value: float) -> str:

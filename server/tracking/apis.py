@@ -43,6 +43,8 @@ from server.tracking.serializers import (
     RunResumeInput,
     RunResumeOutput,
     RunUpdateInput,
+    VariantOutput,
+    VariantPageOutput,
 )
 
 DEFAULT_PAGE_SIZE = 50
@@ -74,6 +76,7 @@ RUN_FILTER_PARAMETERS = [
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, description="The cursor from the previous page's `next` link."),
     OpenApiParameter("page_size", int, description=f"1-{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}."),
+    OpenApiParameter("limit", int, description="An alias of page_size (page_size wins when both are given)."),
 ]
 HISTORY_PARAMETERS = [
     OpenApiParameter(
@@ -88,7 +91,8 @@ HISTORY_PARAMETERS = [
 
 
 def _page_size(request: Request) -> int:
-    raw = request.query_params.get("page_size", str(DEFAULT_PAGE_SIZE))
+    # `limit` is an alias: the SDK's runs(limit=...) reads like it, and newcomers try it first.
+    raw = request.query_params.get("page_size") or request.query_params.get("limit") or str(DEFAULT_PAGE_SIZE)
     # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise InvalidInput(f"page_size: an integer from 1 to {MAX_PAGE_SIZE}", field="page_size")
@@ -273,7 +277,10 @@ class RunMetricsApi(APIView):
     def get(self, request: Request, run_id: str) -> Response:
         query = checked(HistoryQuery, request.query_params)
         run = selectors.run_get(user=request_user(request), run_id=run_id)
-        histories = selectors.run_histories(run=run, keys=request.query_params.getlist("key") or None, **query)
+        keys = request.query_params.getlist("key") or None
+        if keys is not None:
+            selectors.run_metric_require(run=run, keys=keys)
+        histories = selectors.run_histories(run=run, keys=keys, **query)
         return Response({"run": str(run.uuid), "metrics": {key: _series(h) for key, h in histories.items()}})
 
     @extend_schema(
@@ -318,6 +325,7 @@ class ProjectMetricsApi(APIView):
         if not key:
             raise InvalidInput("key: required", field="key")
         found = selectors.project_get(user=request_user(request), team_slug=team, project_slug=project)
+        selectors.project_metric_require(project=found, key=key)
         ordering = filters.Ordering("created_at", descending=False)
         runs = filters.runs_filter(
             selectors.run_list(project=found, ordering=ordering), dict(request.query_params.lists())
@@ -357,3 +365,31 @@ class ProjectExportApi(APIView):
             runs = runs.filter(uuid__in=[selectors.run_uuid_parse(r) for r in run_ids])
         export = exports.export_prepare(runs=runs, keys=request.query_params.getlist("key"))
         return export_response(export, fmt, f"{found.team.slug}-{found.slug}")
+
+
+class VariantListApi(APIView):
+    @extend_schema(
+        operation_id="variants_list",
+        parameters=[
+            OpenApiParameter("project", str, required=True, description="'team/project'"),
+            OpenApiParameter("model", str),
+            *PAGE_PARAMETERS,
+        ],
+        responses={200: VariantPageOutput, **ERRORS},
+        description="A project's variants, oldest first, each with its label (the config values that tell it "
+        "from the project's other variants of its model) and its number of runs.",
+    )
+    def get(self, request: Request) -> Response:
+        path = request.query_params.get("project")
+        if not path:
+            raise InvalidInput("project: required, as 'team/project'", field="project")
+        team_slug, project_slug = selectors.project_path_split(path)
+        project = selectors.project_get(user=request_user(request), team_slug=team_slug, project_slug=project_slug)
+        variants = selectors.variant_list(project=project, model=request.query_params.get("model"))
+        page, cursor = keyset_page(
+            variants, descending=False, cursor=request.query_params.get("cursor"), page_size=_page_size(request)
+        )
+        labels = selectors.variant_labels_for(project=project, variants=page)
+        for variant in page:
+            variant.label = labels[variant.fingerprint]  # type: ignore[attr-defined]
+        return Response({"next": next_link(request, cursor), "results": VariantOutput(page, many=True).data})

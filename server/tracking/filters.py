@@ -44,6 +44,7 @@ RESERVED = {
     "ordering",
     "cursor",
     "page_size",
+    "limit",
     "metrics",
     "key",
     "run",

@@ -5,6 +5,7 @@ server/accounts/selectors.py: an object the caller may not read is reported as n
 
 from __future__ import annotations
 
+import difflib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,16 +14,17 @@ from typing import Any, NamedTuple
 import psycopg
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
 from server.accounts.models import Membership, Team
 from server.accounts.selectors import Need, access_require, project_role, readable_projects_q, team_get_for
-from server.core.errors import InvalidInput, NotFound
+from server.core.errors import InvalidInput, NotFound, UnknownMetric
 from server.tracking import points
 from server.tracking.batches import MAX_KEY_LENGTH, MAX_STEP
 from server.tracking.downsample import downsample_minmax, request_grid
 from server.tracking.filters import Ordering
-from server.tracking.models import MetricKey, MetricSummary, Project, Run
+from server.tracking.labels import variant_labels
+from server.tracking.models import MetricKey, MetricSummary, Project, Run, Variant
 from server.tracking.overviews import (
     OVERVIEW_MIN_POINTS,
     Overview,
@@ -33,6 +35,8 @@ from server.tracking.overviews import (
 )
 
 MAX_RUNS_PER_HISTORY = 200
+MAX_LABELED_VARIANTS = 5000  # variants read to label a page of variants among their models' others
+CLOSE_MATCHES = 5
 MAX_KEYS_PER_HISTORY = 100  # metric keys one request may name (history of one run, run-list summaries)
 
 
@@ -381,3 +385,67 @@ def _downsampled(series: points.Series | None, first: int, last: int, max_points
 
 def run_metric_keys(*, run: Run) -> list[str]:
     return list(MetricSummary.objects.filter(run=run).order_by("key__name").values_list("key__name", flat=True))
+
+
+def variant_list(*, project: Project, model: str | None = None) -> QuerySet[Variant]:
+    """A project's variants, oldest first, annotated with `sort_value` (the pk) for keyset pages and
+    with their runs: `n_runs` and `n_finished` (the seeds a comparison would count)."""
+    queryset = Variant.objects.filter(project=project)
+    if model is not None:
+        queryset = queryset.filter(model=model)
+    return queryset.annotate(
+        sort_value=F("pk"),
+        n_runs=Count("runs"),
+        n_finished=Count("runs", filter=Q(runs__status=Run.Status.FINISHED)),
+    )
+
+
+def variant_labels_for(*, project: Project, variants: Sequence[Variant]) -> dict[str, str]:
+    """Labels of `variants` among every variant of their models in the project, so a variant
+    reads the same on every page (server/tracking/labels.py)."""
+    models = {variant.model for variant in variants}
+    siblings = list(
+        Variant.objects.filter(project=project, model__in=models)
+        .order_by("pk")
+        .values_list("fingerprint", "model", "config")[:MAX_LABELED_VARIANTS]
+    )
+    known = {fingerprint for fingerprint, _, _ in siblings}
+    siblings += [(v.fingerprint, v.model, v.config) for v in variants if v.fingerprint not in known]
+    return variant_labels(siblings)
+
+
+def _unknown_metric(key: str, where: str, known: Sequence[str]) -> UnknownMetric:
+    close = difflib.get_close_matches(key, known, n=CLOSE_MATCHES, cutoff=0.6)
+    hint = f"; did you mean {', '.join(repr(k) for k in close)}?" if close else "."
+    return UnknownMetric(f"{where} never logged a metric {key!r}{hint}", field="key")
+
+
+def project_metric_keys(*, project: Project) -> list[str]:
+    """The keys any run of the project logged, and those its metric definitions declare."""
+    logged = MetricSummary.objects.filter(run__project=project).values_list("key__name", flat=True).distinct()
+    declared = project.metric_definitions.values_list("key", flat=True)  # type: ignore[attr-defined]
+    return sorted(set(logged) | set(declared))
+
+
+def project_metric_unknown(*, project: Project, key: str, field: str = "key") -> UnknownMetric:
+    """The 404 for a key no run of the project logged, naming the project's closest keys."""
+    error = _unknown_metric(key, f"No run of {project.path}", project_metric_keys(project=project))
+    error.field = field
+    return error
+
+
+def project_metric_require(*, project: Project, key: str, field: str = "key") -> None:
+    """UnknownMetric (404) when no run of the project logged `key` and no definition declares it;
+    a key that exists but has no points in a step range is no error."""
+    if MetricSummary.objects.filter(run__project=project, key__name=key).exists():
+        return
+    if not project.metric_definitions.filter(key=key).exists():  # type: ignore[attr-defined]
+        raise project_metric_unknown(project=project, key=key, field=field)
+
+
+def run_metric_require(*, run: Run, keys: Sequence[str]) -> None:
+    """UnknownMetric (404) for the first of `keys` the run never logged, with its closest keys."""
+    known = run_metric_keys(run=run)
+    for key in keys:
+        if key not in known:
+            raise _unknown_metric(key, "This run", known)

@@ -256,3 +256,21 @@ class HistoryQuery(StrictSerializer):
         # Only the scalar parameters are checked here; key/run lists are read by the view.
         scalars = {name: data[name] for name in self.fields if name in data}
         return super().to_internal_value(scalars)
+
+
+class VariantOutput(serializers.Serializer):  # type: ignore[type-arg]
+    variant = serializers.CharField(source="fingerprint")
+    # A field named like Field.label, which mypy takes for an override.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="The model plus the config values that tell it from the project's other variants of that model."
+    )
+    model = serializers.CharField()
+    config = serializers.JSONField(help_text="The config that defines the variant: without seed and noise keys.")
+    n_runs = serializers.IntegerField()
+    n_finished = serializers.IntegerField(help_text="Finished runs: the seeds a comparison counts.")
+    created_at = serializers.DateTimeField()
+
+
+class VariantPageOutput(serializers.Serializer):  # type: ignore[type-arg]
+    next = serializers.URLField(allow_null=True)
+    results = VariantOutput(many=True)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("runs/<str:run_id>/", apis.RunDetailApi.as_view(), name="run-detail"),
     path("runs/<str:run_id>/resume/", apis.RunResumeApi.as_view(), name="run-resume"),
     path("runs/<str:run_id>/metrics/", apis.RunMetricsApi.as_view(), name="run-metrics"),
+    path("variants/", apis.VariantListApi.as_view(), name="variants"),
 ]

@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from server.core.errors import InvalidInput
 from server.stats.models import Comparison
 from server.stats.selectors import curves_aggregate, metric_definitions_list
-from server.stats.verdicts import variant_labels
+from server.tracking.labels import variant_labels
 from server.tracking.models import Project, Run, Variant
 from server.tracking.points import floats_to_wire
 from server.tracking.selectors import MAX_RUNS_PER_HISTORY, metric_histories

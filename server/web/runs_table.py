@@ -25,8 +25,8 @@ from django.http import QueryDict
 
 from server.core.errors import InvalidInput
 from server.core.pagination import keyset_page
-from server.stats.verdicts import variant_labels
 from server.tracking import filters
+from server.tracking.labels import variant_labels
 from server.tracking.models import Project, Run, Variant
 from server.tracking.selectors import MAX_KEYS_PER_HISTORY, run_list, run_metric_summaries_for, run_uuid_parse
 from server.tracking.serializers import MetricSummaryOutput

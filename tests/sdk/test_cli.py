@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
 import seedboard
 
 from .conftest import run_cli
+from .test_statistics import stats_worker
+
+__all__ = ["stats_worker"]  # the fixture, for this module
 
 
 def test_runs_prints_a_table_of_the_matching_runs(server: Any, project: str, seedboard_dir: Path) -> None:
@@ -79,3 +83,58 @@ def test_login_checks_the_token_and_saves_it_readable_by_the_owner_only(server: 
 def test_version_prints_the_package_version() -> None:
     shown = run_cli("--version")
     assert shown.returncode == 0 and shown.stdout.strip() == f"seedboard {seedboard.__version__}"
+
+
+def test_runs_takes_a_descending_ordering_as_its_own_argument_and_shows_config_columns(
+    server: Any, project: str, seedboard_dir: Path
+) -> None:
+    for seed, (lr, acc) in enumerate(((0.1, 0.5), (0.01, 0.75))):
+        config = {"lr": lr, "optimizer": {"name": "sgd"}}
+        with seedboard.init(project=project, model="m", seed=seed, config=config, name=f"s{seed}") as run:
+            run.log({"val/acc": acc})
+    env = {"SEEDBOARD_URL": server.url, "SEEDBOARD_TOKEN": server.token, "SEEDBOARD_DIR": str(seedboard_dir)}
+
+    shown = run_cli(
+        "runs", project, "--ordering", "-metric:val/acc", "--columns", "lr,optimizer.name", "--metrics", "val/acc",
+        env=env,
+    )  # fmt: skip
+
+    assert shown.returncode == 0, shown.stderr
+    header, *rows = shown.stdout.splitlines()
+    assert header.split()[-3:] == ["lr", "optimizer.name", "val/acc"]
+    assert [row.split()[-3:] for row in rows] == [["0.01", "sgd", "0.75"], ["0.1", "sgd", "0.5"]]
+
+
+def test_variants_lists_the_labels_the_server_gives(
+    server: Any, project: str, seedboard_dir: Path, stats_worker: None
+) -> None:
+    for lr in (0.1, 0.01):
+        for seed in range(2):
+            with seedboard.init(project=project, model="m", seed=seed, config={"lr": lr, "epochs": 3}) as run:
+                run.log({"val/acc": lr + seed / 100})
+    env = {"SEEDBOARD_URL": server.url, "SEEDBOARD_TOKEN": server.token, "SEEDBOARD_DIR": str(seedboard_dir)}
+    with seedboard.Api() as api:
+        api.compare(project, "val/acc", timeout=60)  # waits until a worker has computed the statistics
+    deadline = time.monotonic() + 60
+    while True:
+        shown = run_cli("variants", project, "val/acc", env=env)
+        assert shown.returncode == 0, shown.stderr
+        rows = shown.stdout.splitlines()[1:]
+        if len(rows) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert sorted(row.split("  ")[0] for row in rows) == ["m (lr=0.01)", "m (lr=0.1)"]
+    assert all(row.split()[2] == "2" for row in rows)  # seeds (the task column is blank)
+
+
+def test_login_with_seedboard_token_set_does_not_prompt(server: Any, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {"SEEDBOARD_DIR": str(home), "SEEDBOARD_URL": server.url, "SEEDBOARD_TOKEN": server.token}
+
+    done = run_cli("login", env=env)  # stdin is closed: a prompt would fail
+
+    assert done.returncode == 0, done.stderr
+    assert "alice" in done.stdout
+    assert json.loads((home / "settings.json").read_text()) == {"url": server.url, "token": server.token}
+    refused = run_cli("login", env={**env, "SEEDBOARD_TOKEN": "sb_wrong"})
+    assert refused.returncode == 1 and "401" in refused.stderr

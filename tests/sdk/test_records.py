@@ -130,3 +130,16 @@ def test_a_run_list_frame_has_a_float_column_of_the_last_value_of_each_listed_me
     assert acc[0] == 0.9 and math.isnan(acc[1])  # b never logged val/acc
     assert math.isnan(loss[0]) and loss[1] == -math.inf
     assert frame["config.lr"].tolist() == [0.1, 0.2]
+
+
+def test_the_ranking_and_pairs_frames_carry_the_servers_variant_labels() -> None:
+    pytest.importorskip("pandas")
+    body = {
+        "id": "c0ffee",
+        "variants": [{"variant": "f1", "label": "m (lr=0.1)"}, {"variant": "f2", "label": "m (lr=0.01)"}],
+        "pairs": [{"a": "f1", "b": "f2", "diff": 0.1}],
+        "ranking": {"entries": [{"variant": "f1", "rank": 1.0}, {"variant": "f2", "rank": 2.0}]},
+    }
+    comparison = seedboard.Comparison(body)
+    assert comparison.ranking_frame()["label"].tolist() == ["m (lr=0.1)", "m (lr=0.01)"]
+    assert comparison.pairs_frame()[["label_a", "label_b"]].values.tolist() == [["m (lr=0.1)", "m (lr=0.01)"]]

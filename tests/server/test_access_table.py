@@ -231,6 +231,7 @@ ENTRIES: dict[tuple[str, str], Entry] = {
         PROJECT_READ, api("GET", lambda w, c: f"/api/v1/projects/{w.path(c)}/export/?format=csv")
     ),
     ("runs", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/runs/?project={w.path(c)}")),
+    ("variants", "GET"): Entry(PROJECT_READ, api("GET", lambda w, c: f"/api/v1/variants/?project={w.path(c)}")),
     ("runs", "POST"): Entry(
         PROJECT_WRITE, api("POST", lambda w, c: "/api/v1/runs/", lambda w, c: {"project": w.path(c), "model": "m"})
     ),

@@ -144,7 +144,8 @@ def test_history_can_select_keys_and_a_step_range(api):
     assert list(body["metrics"]) == ["b"]
     assert body["metrics"]["b"]["step"] == [3, 4, 5]
     assert body["metrics"]["b"]["value"] == [13.0, 14.0, 15.0]
-    assert api.get(f"/api/v1/runs/{run_id}/metrics/?key=nope").json()["metrics"]["nope"]["step"] == []
+    assert api.get(f"/api/v1/runs/{run_id}/metrics/?key=b&min_step=50").json()["metrics"]["b"]["step"] == []
+    assert api.get(f"/api/v1/runs/{run_id}/metrics/?key=nope").json()["error"]["code"] == "unknown_metric"
 
 
 def test_downsampled_history_keeps_spikes_and_exact_end_points(api):

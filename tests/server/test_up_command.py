@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+import pytest
 from django.contrib.auth.hashers import check_password
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,3 +65,44 @@ def test_up_logs_the_demo_study_and_prints_a_leaderboard_with_verdicts(tmp_path:
     with sqlite3.connect(tmp_path / "seedboard.sqlite3") as database:
         (stored,) = database.execute("SELECT password FROM auth_user WHERE username = 'demo'").fetchone()
     assert stored != match.group(1) and check_password(match.group(1), stored)  # kept hashed
+
+
+def _embedded_env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": "", "REDIS_URL": "", "SEEDBOARD_DATA_DIR": str(tmp_path)}
+
+
+def test_up_on_a_busy_port_says_so_and_how_to_choose_another(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "manage.py", "up", "--port", str(port), "--no-demo"],
+            cwd=REPO, env=_embedded_env(tmp_path), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert done.returncode != 0
+    assert "Seedboard is up" not in done.stdout and "Traceback" not in done.stderr
+    assert f"Port {port} on 127.0.0.1 is already in use" in done.stderr
+    assert "--port" in done.stderr and f"make run PORT={port + 1}" in done.stderr
+
+
+def test_sigterm_stops_the_web_server_as_ctrl_c_does(tmp_path: Path) -> None:
+    port = _free_port()
+    up = subprocess.Popen(
+        [sys.executable, "manage.py", "up", "--port", str(port), "--no-demo"],
+        cwd=REPO, env=_embedded_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert up.stdout is not None
+        for line in up.stdout:  # the line says the server answers
+            if "Seedboard is up" in line:
+                break
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+        up.send_signal(signal.SIGTERM)
+        assert up.wait(timeout=60) == 0
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+    with pytest.raises(httpx.TransportError):  # gunicorn went with it: nothing answers there
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)

@@ -50,7 +50,6 @@ def test_curves_can_be_limited_to_variants_and_a_task_on_a_coarser_grid(db, api,
     ("params", "field"),
     [
         ({}, "metric"),
-        ({"metric": "val/loss"}, "metric"),
         ({"metric": "val/acc", "variant": "0" * 32}, "variant"),
         ({"metric": "val/acc", "variant": "not-a-fingerprint"}, "variant"),
         ({"metric": "val/acc", "points": 1}, "points"),

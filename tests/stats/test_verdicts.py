@@ -1,4 +1,4 @@
-"""Plain-word verdicts: labels that tell variants apart, and sentences that claim no more than the tests."""
+"""Plain-word verdicts: sentences that claim no more than the tests."""
 
 from __future__ import annotations
 
@@ -6,23 +6,7 @@ import numpy as np
 import pytest
 
 from server.analysis import pairs_compare
-from server.stats.verdicts import pair_statement, variant_labels
-
-
-def test_labels_name_the_model_and_only_the_config_values_that_differ():
-    labels = variant_labels(
-        [
-            ("a" * 32, "resnet18", {"lr": 0.1, "optimizer": {"name": "sgd", "momentum": 0.9}}),
-            ("b" * 32, "resnet18", {"lr": 0.01, "optimizer": {"name": "sgd", "momentum": 0.9}}),
-            ("c" * 32, "vit", {"lr": 0.1}),
-        ]
-    )
-    assert labels == {"a" * 32: "resnet18 (lr=0.1)", "b" * 32: "resnet18 (lr=0.01)", "c" * 32: "vit"}
-
-
-def test_labels_fall_back_to_the_fingerprint_when_configs_tell_nothing_apart():
-    labels = variant_labels([("a" * 32, "m", {}), ("b" * 32, "m", {"x": {}})])
-    assert labels["a" * 32] != labels["b" * 32]
+from server.stats.verdicts import pair_statement
 
 
 def _pair(a, b, goal="max", **kwargs):
@@ -74,8 +58,3 @@ def test_a_pair_significant_alone_but_not_after_holm_says_so_instead_of_calling_
     text = pair_statement(corrected, label_a="A-label", label_b="B-label", metric="val/acc")
     assert "on its own but Holm-adjusted p = 0.2 over 10 pairs" in text and "within seed noise" not in text
     assert "withholds the verdict" in text
-
-
-def test_a_variant_listed_once_per_task_keeps_its_plain_label():
-    labels = variant_labels([("a" * 32, "resnet18", {"lr": 0.1}), ("a" * 32, "resnet18", {"lr": 0.1})])
-    assert labels == {"a" * 32: "resnet18"}

@@ -1,9 +1,11 @@
-"""The ``seedboard`` command: login, token, sync, runs, import, export."""
+"""The ``seedboard`` command: login, token, sync, runs, variants, import, export."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -23,12 +25,17 @@ __all__ = ["main"]
 def _cmd_login(args: argparse.Namespace) -> int:
     home = resolve_dir(args.dir)
     current = resolve_settings(dir=home, mode="offline")
-    url = args.url or input(f"Seedboard URL [{current.url or ''}]: ").strip() or current.url
+    # SEEDBOARD_URL and SEEDBOARD_TOKEN stand in for the prompts, so scripts and CI never block.
+    url = args.url or os.environ.get("SEEDBOARD_URL") or ""
+    if not url:
+        url = input(f"Seedboard URL [{current.url or ''}]: ").strip() or current.url or ""
     if not url:
         print("error: a server URL is needed", file=sys.stderr)
         return 2
     url = normalize_url(url)
-    token = args.token or getpass.getpass("API token: ").strip()
+    token = (
+        args.token or os.environ.get("SEEDBOARD_TOKEN") or getpass.getpass("API token: ").strip()
+    )
     if not token:
         print("error: a token is needed", file=sys.stderr)
         return 2
@@ -178,8 +185,19 @@ def _last_value(run: dict[str, Any], key: str) -> str:
     return _text(value)  # an int, a non-finite value as the server spells it, or nothing
 
 
+def _config_value(run: dict[str, Any], path: str) -> str:
+    """The run's config value at a dotted path, "" where it has none."""
+    value: Any = run.get("config") or {}
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return ""
+        value = value[part]
+    return json.dumps(value) if isinstance(value, (dict, list)) else _text(value)
+
+
 def _cmd_runs(args: argparse.Namespace) -> int:
     keys = [key for key in (args.metrics or "").split(",") if key]
+    columns = [path for path in (args.columns or "").split(",") if path]
     with Api(dir=args.dir) as api:
         runs = api.runs(
             args.project,
@@ -198,11 +216,34 @@ def _cmd_runs(args: argparse.Namespace) -> int:
             _text(r.get("seed")),
             _text(r.get("status")),
             _text(r.get("created_at"))[:19].replace("T", " "),
+            *(_config_value(r, path) for path in columns),
             *(_last_value(r, key) for key in keys),
         ]
         for r in runs
     ]
-    print(_table(rows, ["ID", "NAME", "MODEL", "SEED", "STATUS", "CREATED", *keys]))
+    print(_table(rows, ["ID", "NAME", "MODEL", "SEED", "STATUS", "CREATED", *columns, *keys]))
+    return 0
+
+
+def _cmd_variants(args: argparse.Namespace) -> int:
+    with Api(dir=args.dir) as api:
+        stats = api.variants(args.project, args.metric, task=args.task)
+    rows = []
+    for block in stats:
+        low, high = block.get("ci_low"), block.get("ci_high")
+        rows.append(
+            [
+                _text(block.get("label")),
+                _text(block.get("task")),
+                _text(block.get("n")),
+                "" if block.get("mean") is None else f"{block['mean']:.4g}",
+                "" if low is None or high is None else f"{low:.4g}-{high:.4g}",
+                block["variant"][:8],
+            ]
+        )
+    print(_table(rows, ["VARIANT", "TASK", "SEEDS", "MEAN", "95% CI", "FINGERPRINT"]))
+    if stats.status != "fresh":
+        print(f"statistics are {stats.status}: a worker is updating them", file=sys.stderr)
     return 0
 
 
@@ -212,8 +253,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     login = sub.add_parser("login", help="check a token and save it with the server URL")
-    login.add_argument("--url", help="server address (prompted when missing)")
-    login.add_argument("--token", help="API token (prompted when missing)")
+    login.add_argument("--url", help="server address (default: SEEDBOARD_URL, else prompted)")
+    login.add_argument("--token", help="API token (default: SEEDBOARD_TOKEN, else prompted)")
     login.add_argument("--dir", help="settings directory (default: SEEDBOARD_DIR or ~/.seedboard)")
     login.set_defaults(func=_cmd_login)
 
@@ -250,9 +291,22 @@ def _parser() -> argparse.ArgumentParser:
         help="created_at, name, seed, status or metric:KEY[:min|max|count]; "
         "descending with '-' and '=': --ordering=-metric:val/acc",
     )
+    runs.add_argument(
+        "--columns",
+        help="comma-separated config paths shown as columns: --columns lr,optimizer.name",
+    )
     runs.add_argument("--limit", type=int, default=50, help="at most this many runs (default 50)")
     runs.add_argument("--dir", help="SEEDBOARD_DIR holding the settings")
     runs.set_defaults(func=_cmd_runs)
+
+    variants = sub.add_parser(
+        "variants", help="a project's variants on a metric: labels, seeds, mean and 95% CI"
+    )
+    variants.add_argument("project", help="team/project")
+    variants.add_argument("metric", help="a metric key, e.g. val/acc")
+    variants.add_argument("--task")
+    variants.add_argument("--dir", help="SEEDBOARD_DIR holding the settings")
+    variants.set_defaults(func=_cmd_variants)
     return parser
 
 
@@ -313,9 +367,23 @@ def _add_export(sub: Any) -> None:
     parser.set_defaults(func=_cmd_export)
 
 
+def _joined_option_values(argv: list[str]) -> list[str]:
+    """`--ordering -metric:val/acc` as `--ordering=-metric:val/acc`: argparse takes a value that
+    starts with '-' for an option, and a descending ordering always does."""
+    joined: list[str] = []
+    values = iter(argv)
+    for arg in values:
+        if arg == "--ordering":
+            following = next(values, None)
+            joined.append(arg if following is None else f"{arg}={following}")
+        else:
+            joined.append(arg)
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``seedboard`` console script; returns the exit status."""
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(_joined_option_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         return int(args.func(args))
     except SeedboardError as exc:

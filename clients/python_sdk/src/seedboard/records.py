@@ -444,17 +444,36 @@ class Comparison(_Displayed, dict[str, Any]):
         """`variants` as a DataFrame, one row per variant (nested dicts flattened)."""
         return self.variants.to_pandas()
 
+    def _labels(self) -> dict[str, str]:
+        """The server's variant labels (server/tracking/labels.py), by fingerprint."""
+        return {
+            str(block["variant"]): str(block.get("label") or block["variant"])
+            for block in self.get("variants") or []
+        }
+
     def pairs_frame(self) -> pandas.DataFrame:
-        """`pairs` as a DataFrame, one row per pair."""
-        return self.pairs.to_pandas()
+        """`pairs` as a DataFrame, one row per pair, with the variants' ``label_a``, ``label_b``."""
+        labels = self._labels()
+        return RecordList(
+            {
+                **pair,
+                "label_a": labels.get(str(pair.get("a"))),
+                "label_b": labels.get(str(pair.get("b"))),
+            }
+            for pair in self.pairs
+        ).to_pandas()
 
     def ranking_frame(self) -> pandas.DataFrame:
-        """The ranking entries as a DataFrame, one row per (variant, task).
+        """The ranking entries as a DataFrame, one row per (variant, task), with its ``label``.
 
         The rank set is flattened to ``rank_set.lower``, ``rank_set.upper``... (all missing
         for a variant with fewer than 2 seeds; ``reasons.rank_set`` says why).
         """
-        entries = RecordList(dict(entry) for entry in self.ranking.get("entries") or [])
+        labels = self._labels()
+        entries = RecordList(
+            {**entry, "label": labels.get(str(entry.get("variant")))}
+            for entry in self.ranking.get("entries") or []
+        )
         for entry in entries:
             if entry.get("rank_set", {}) is None:
                 del entry["rank_set"]  # NaN in the rank_set.* columns, no column of its own

@@ -3,7 +3,8 @@
 Migrates the database, makes sure a demo team with a token exists and its user `demo` can sign
 in to the web UI (a password generated on first start, stored hashed), starts the web server
 (gunicorn) and, when REDIS_URL is set, a Celery worker with its beat scheduler, then logs a
-demo study through the Python SDK and prints how to use it. Ctrl-C stops everything.
+demo study through the Python SDK and prints how to use it. Ctrl-C or SIGTERM stops everything.
+A port already in use is refused before anything starts.
 Without DATABASE_URL and REDIS_URL this is the embedded default: SQLite, and Celery tasks
 run in-process (eager), so no other service is needed.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,7 +23,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from server.accounts.services import token_create_for, user_password_ensure
 from server.benchmarks.models import Benchmark
@@ -29,6 +31,25 @@ from server.tracking.models import Run
 
 DEMO_PROJECT = "demo/cifar10"
 DEMO_BENCHMARK = "cifar10-small"
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _port_require_free(host: str, port: int) -> None:
+    """CommandError (exit status 1) naming --port and `make run PORT=` when host:port is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As gunicorn binds: a port left in TIME_WAIT by a stopped server is free, a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"Port {port} on {host} is already in use ({exc.strerror}): another Seedboard, or another "
+                f"server, is listening there. Stop it, or choose another port: "
+                f"`python manage.py up --port {port + 1}` (with make: `make run PORT={port + 1}`)."
+            ) from None
 
 
 class Command(BaseCommand):
@@ -42,6 +63,11 @@ class Command(BaseCommand):
         parser.add_argument("--exit-after-demo", action="store_true", help="stop once the demo is logged (for scripts)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Before anything else: on a busy port the web server would fail while whatever answers
+        # there passes the readiness check, and the demo would talk to a stranger.
+        _port_require_free(options["host"], options["port"])
+        # A SIGTERM (a service manager, `kill`) stops the children as Ctrl-C does.
+        signal.signal(signal.SIGTERM, _interrupt)
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
