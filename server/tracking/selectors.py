@@ -444,8 +444,14 @@ def project_metric_require(*, project: Project, key: str, field: str = "key") ->
 
 
 def run_metric_require(*, run: Run, keys: Sequence[str]) -> None:
-    """UnknownMetric (404) for the first of `keys` the run never logged, with its closest keys."""
+    """UnknownMetric (404) for the first of `keys` that neither the run nor any run of its project
+    logged (nor a definition declares), with the run's closest keys. A key its project knows is
+    an empty series: a running run polled before its first `val/acc` point is no error."""
     known = run_metric_keys(run=run)
-    for key in keys:
-        if key not in known:
+    missing = [key for key in keys if key not in known]
+    if not missing:
+        return
+    project_keys = set(project_metric_keys(project=run.project))
+    for key in missing:
+        if key not in project_keys:
             raise _unknown_metric(key, "This run", known)

@@ -29,6 +29,18 @@ def test_run_history_of_a_misspelt_key_is_a_404_with_close_matches(api: Any) -> 
     assert empty.status_code == 200 and empty.json()["metrics"]["val/acc"]["step"] == []
 
 
+def test_a_run_that_has_not_yet_logged_a_key_its_project_knows_answers_an_empty_series(api: Any) -> None:
+    _run_with_points(api, "acme/polled")
+    running = api.post("/api/v1/runs/", {"project": "acme/polled", "model": "m"}, format="json").json()["id"]
+
+    polled = api.get(f"/api/v1/runs/{running}/metrics/", [("key", "val/acc"), ("key", "train/loss")])
+
+    assert polled.status_code == 200, polled.content
+    assert {key: series["count"] for key, series in polled.json()["metrics"].items()} == {"val/acc": 0, "train/loss": 0}
+    misspelt = api.get(f"/api/v1/runs/{running}/metrics/", {"key": "val/accuracy"})
+    assert misspelt.status_code == 404 and misspelt.json()["error"]["code"] == "unknown_metric"
+
+
 def test_project_history_of_an_unknown_key_is_a_404_but_a_silent_run_is_not(api: Any) -> None:
     _run_with_points(api, "acme/unknown-project")
     api.post("/api/v1/runs/", {"project": "acme/unknown-project", "model": "m"}, format="json")  # logs nothing
