@@ -40,11 +40,11 @@ test: $(VENV)/.installed
 test-sqlite: $(VENV)/.installed
 	DATABASE_URL= REDIS_URL= $(PY) -m pytest $(PYTEST_ARGS)
 
-$(SDK_VENV)/.installed: clients/python_sdk/pyproject.toml
+$(SDK_VENV)/.installed: clients/python_sdk/pyproject.toml Makefile
 	@test -n "$(SDK_PYTHON)" || { echo "No Python 3.9 found: set SDK_PYTHON=/path/to/python3.9"; exit 1; }
 	$(SDK_PYTHON) -m venv $(SDK_VENV)
 	$(SDK_VENV)/bin/python -m pip install -q --upgrade pip
-	$(SDK_VENV)/bin/python -m pip install -q -e "clients/python_sdk[pandas,parquet]" pytest hypothesis numpy scipy mypy
+	$(SDK_VENV)/bin/python -m pip install -q -e "clients/python_sdk[pandas,parquet]" pytest hypothesis numpy scipy mypy ipython
 	touch $@
 
 # The SDK's tests on its oldest Python, against a server run by the main virtualenv's Python.
