@@ -325,7 +325,6 @@ class ProjectMetricsApi(APIView):
         if not key:
             raise InvalidInput("key: required", field="key")
         found = selectors.project_get(user=request_user(request), team_slug=team, project_slug=project)
-        selectors.project_metric_require(project=found, key=key)
         ordering = filters.Ordering("created_at", descending=False)
         runs = filters.runs_filter(
             selectors.run_list(project=found, ordering=ordering), dict(request.query_params.lists())
@@ -333,6 +332,7 @@ class ProjectMetricsApi(APIView):
         run_ids = request.query_params.getlist("run")
         if run_ids:
             runs = runs.filter(uuid__in=[selectors.run_uuid_parse(r) for r in run_ids])
+        selectors.project_metric_require(project=found, key=key)  # after the 400s: a bad request says so first
         selected = list(runs.order_by("created_at", "pk")[: selectors.MAX_RUNS_PER_HISTORY + 1])
         histories = selectors.metric_histories(runs=selected, key=key, **query)
         return Response(
