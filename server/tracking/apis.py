@@ -23,7 +23,7 @@ from server.stats import changes
 from server.tracking import exports, filters, selectors, services
 from server.tracking.batches import batch_parse
 from server.tracking.downloads import EXPORT_DESCRIPTION, EXPORT_PARAMETERS, EXPORT_RESPONSES, export_response
-from server.tracking.models import Run
+from server.tracking.models import Project, Run
 from server.tracking.points import floats_to_wire
 from server.tracking.serializers import (
     HistoryQuery,
@@ -109,6 +109,15 @@ def _series(history: selectors.History) -> dict[str, Any]:
     }
 
 
+def _project_of_query(request: Request) -> Project:
+    """The project `?project=team/project` names, if the caller may read it (else 404)."""
+    path = request.query_params.get("project")
+    if not path:
+        raise InvalidInput("project: required, as 'team/project'", field="project")
+    team_slug, project_slug = selectors.project_path_split(path)
+    return selectors.project_get(user=request_user(request), team_slug=team_slug, project_slug=project_slug)
+
+
 class ProjectListCreateApi(APIView):
     @extend_schema(operation_id="projects_list", responses={200: ProjectPageOutput, **ERRORS})
     def get(self, request: Request) -> Response:
@@ -181,11 +190,7 @@ class RunListCreateApi(APIView):
         responses={200: RunPageOutput, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        path = request.query_params.get("project")
-        if not path:
-            raise InvalidInput("project: required, as 'team/project'", field="project")
-        team_slug, project_slug = selectors.project_path_split(path)
-        project = selectors.project_get(user=request_user(request), team_slug=team_slug, project_slug=project_slug)
+        project = _project_of_query(request)
         ordering = filters.ordering_parse(request.query_params.get("ordering"))
         named = request.query_params.getlist("metrics")
         keys = selectors.metric_keys_parse(named) if named else None
@@ -380,11 +385,7 @@ class VariantListApi(APIView):
         "from the project's other variants of its model) and its number of runs.",
     )
     def get(self, request: Request) -> Response:
-        path = request.query_params.get("project")
-        if not path:
-            raise InvalidInput("project: required, as 'team/project'", field="project")
-        team_slug, project_slug = selectors.project_path_split(path)
-        project = selectors.project_get(user=request_user(request), team_slug=team_slug, project_slug=project_slug)
+        project = _project_of_query(request)
         variants = selectors.variant_list(project=project, model=request.query_params.get("model"))
         page, cursor = keyset_page(
             variants, descending=False, cursor=request.query_params.get("cursor"), page_size=_page_size(request)
